@@ -1,0 +1,188 @@
+//! The markers the instrumented template writes around its live parts.
+//!
+//! A marker is `U+E000`, a per-environment random nonce, one kind letter and
+//! `U+E001`. User data can contain the two private-use characters (they pass
+//! through HTML escaping untouched), but it cannot guess the nonce, so a
+//! value can never be mistaken for structure. Markers never leave the server:
+//! the tree builder removes every one of them.
+
+use std::fmt::Write;
+
+pub(crate) const OPEN: char = '\u{E000}';
+pub(crate) const CLOSE: char = '\u{E001}';
+
+/// What a marker says about the output that follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// Start of an expression's output (a text slot, or a node if it holds markers).
+    ExprStart,
+    /// Start of a conditional: its content is always a nested node.
+    NodeStart,
+    /// End of an expression or conditional.
+    End,
+    /// Start of a loop.
+    RangeStart,
+    /// Start of one loop iteration.
+    Item,
+    /// Start of a loop's `else` output (the loop had no items).
+    RangeElse,
+    /// End of a loop.
+    RangeEnd,
+}
+
+impl Mark {
+    fn letter(self) -> char {
+        match self {
+            Mark::ExprStart => 'e',
+            Mark::NodeStart => 'n',
+            Mark::End => 'z',
+            Mark::RangeStart => 'r',
+            Mark::Item => 'i',
+            Mark::RangeElse => 'x',
+            Mark::RangeEnd => 'q',
+        }
+    }
+
+    fn from_letter(c: u8) -> Option<Mark> {
+        Some(match c {
+            b'e' => Mark::ExprStart,
+            b'n' => Mark::NodeStart,
+            b'z' => Mark::End,
+            b'r' => Mark::RangeStart,
+            b'i' => Mark::Item,
+            b'x' => Mark::RangeElse,
+            b'q' => Mark::RangeEnd,
+            _ => return None,
+        })
+    }
+}
+
+/// The secret that makes markers unforgeable, and the codec for them.
+#[derive(Debug, Clone)]
+pub(crate) struct Markers {
+    /// `U+E000` followed by the nonce: every marker starts with this.
+    prefix: String,
+}
+
+impl Markers {
+    /// Markers with a fresh random nonce.
+    pub(crate) fn random() -> Markers {
+        let mut bytes = [0u8; 12];
+        // A failing OS random source leaves zeros: markers still work, only
+        // their secrecy would suffer, and getrandom does not fail on Linux.
+        let _ = getrandom::fill(&mut bytes);
+        let mut prefix = String::from(OPEN);
+        for b in bytes {
+            let _ = write!(prefix, "{b:02x}");
+        }
+        Markers { prefix }
+    }
+
+    /// The text of one marker.
+    pub(crate) fn text(&self, mark: Mark) -> String {
+        let mut s = self.prefix.clone();
+        s.push(mark.letter());
+        s.push(CLOSE);
+        s
+    }
+
+    /// Splits rendered output into text pieces and markers, in order.
+    pub(crate) fn scan<'a>(&'a self, output: &'a str) -> Scan<'a> {
+        Scan {
+            rest: output,
+            prefix: &self.prefix,
+        }
+    }
+
+    /// The output with every marker removed.
+    pub(crate) fn strip(&self, output: &str) -> String {
+        let mut out = String::with_capacity(output.len());
+        for piece in self.scan(output) {
+            if let Piece::Text(t) = piece {
+                out.push_str(t);
+            }
+        }
+        out
+    }
+}
+
+/// One piece of marked output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
+    Text(&'a str),
+    Mark(Mark),
+}
+
+/// Iterator over the pieces of marked output (see [`Markers::scan`]).
+pub(crate) struct Scan<'a> {
+    rest: &'a str,
+    prefix: &'a str,
+}
+
+impl<'a> Iterator for Scan<'a> {
+    type Item = Piece<'a>;
+
+    fn next(&mut self) -> Option<Piece<'a>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let marker_len = self.prefix.len() + 1 + CLOSE.len_utf8();
+        let mut from = 0;
+        while let Some(pos) = self.rest[from..].find(self.prefix).map(|p| p + from) {
+            let after = &self.rest[pos + self.prefix.len()..];
+            // The kind letter is ASCII, so slicing after it is on a char boundary.
+            let mark = after.as_bytes().first().and_then(|&b| Mark::from_letter(b));
+            if let Some(mark) = mark.filter(|_| after[1..].starts_with(CLOSE)) {
+                if pos > 0 {
+                    let text = &self.rest[..pos];
+                    self.rest = &self.rest[pos..];
+                    return Some(Piece::Text(text));
+                }
+                self.rest = &self.rest[marker_len..];
+                return Some(Piece::Mark(mark));
+            }
+            // A prefix without a valid kind: ordinary text, keep looking.
+            from = pos + OPEN.len_utf8();
+        }
+        let text = self.rest;
+        self.rest = "";
+        Some(Piece::Text(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_finds_markers_between_text() {
+        let m = Markers::random();
+        let s = format!("a{}b{}c", m.text(Mark::ExprStart), m.text(Mark::End));
+        let pieces: Vec<_> = m.scan(&s).collect();
+        assert_eq!(
+            pieces,
+            vec![
+                Piece::Text("a"),
+                Piece::Mark(Mark::ExprStart),
+                Piece::Text("b"),
+                Piece::Mark(Mark::End),
+                Piece::Text("c"),
+            ]
+        );
+    }
+
+    #[test]
+    fn forged_markers_without_the_nonce_are_text() {
+        let m = Markers::random();
+        let forged = "\u{E000}000000000000000000000000e\u{E001}x\u{E000}\u{E001}";
+        let pieces: Vec<_> = m.scan(forged).collect();
+        assert_eq!(pieces, vec![Piece::Text(forged)]);
+    }
+
+    #[test]
+    fn prefix_with_unknown_kind_is_text() {
+        let m = Markers::random();
+        let s = format!("{}Q{}", m.prefix, CLOSE);
+        assert_eq!(m.scan(&s).collect::<Vec<_>>(), vec![Piece::Text(&s)]);
+    }
+}

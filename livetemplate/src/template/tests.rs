@@ -1,0 +1,158 @@
+use minijinja::context;
+use minijinja::syntax::SyntaxConfig;
+
+use super::Templates;
+use crate::tree::Slot;
+
+fn one(src: &'static str) -> Templates {
+    Templates::from_fn(move |name| (name == "t.html").then(|| src.to_string()))
+}
+
+/// The tree's HTML must be exactly what plain minijinja renders.
+fn assert_same(t: &Templates, ctx: minijinja::Value) {
+    let tree = t.render_tree("t.html", &ctx).unwrap();
+    let plain = t.render_plain("t.html", &ctx).unwrap();
+    assert_eq!(tree.to_html(), plain);
+}
+
+#[test]
+fn expression_becomes_a_text_slot() {
+    let t = one("<p>{{ n }} items</p>");
+    let tree = t.render_tree("t.html", context! { n => 3 }).unwrap();
+    assert_eq!(tree.statics, ["<p>", " items</p>"]);
+    assert_eq!(tree.slots, [Slot::Text("3".into())]);
+}
+
+#[test]
+fn escaping_is_on_for_every_file_name() {
+    let t = Templates::from_fn(|_| Some("{{ v }}".into()));
+    for name in ["page.tmpl", "page.txt", "page", "page.html"] {
+        let tree = t.render_tree(name, context! { v => "<script>" }).unwrap();
+        assert_eq!(tree.to_html(), "&lt;script&gt;", "{name}");
+        assert_eq!(t.render_plain(name, context! { v => "<script>" }).unwrap(), "&lt;script&gt;");
+    }
+}
+
+#[test]
+fn conditional_becomes_a_nested_node() {
+    let t = one("{% if on %}<b>{{ x }}</b>{% elif other %}o{% else %}off{% endif %}!");
+    let tree = t.render_tree("t.html", context! { on => true, x => 1 }).unwrap();
+    let Slot::Node(branch) = &tree.slots[0] else { panic!("{tree:?}") };
+    assert_eq!(branch.statics, ["<b>", "</b>"]);
+    let tree = t.render_tree("t.html", context! { on => false }).unwrap();
+    let Slot::Node(branch) = &tree.slots[0] else { panic!() };
+    assert_eq!(branch.statics, ["off"]);
+    for ctx in [context! { on => true, x => "<" }, context! { other => 1 }, context! {}] {
+        assert_same(&t, ctx);
+    }
+}
+
+#[test]
+fn loop_becomes_a_range_with_shared_statics() {
+    let t = one("<ul>{% for i in items %}<li>{{ i }}</li>{% else %}<li>none</li>{% endfor %}</ul>");
+    let tree = t.render_tree("t.html", context! { items => [1, 2] }).unwrap();
+    let Slot::Range(r) = &tree.slots[0] else { panic!() };
+    assert_eq!(r.statics, ["<li>", "</li>"]);
+    assert_eq!(r.items.len(), 2);
+    let tree = t.render_tree("t.html", context! { items => Vec::<i32>::new() }).unwrap();
+    let Slot::Range(r) = &tree.slots[0] else { panic!() };
+    assert!(r.items.is_empty());
+    assert_eq!(r.else_node.as_ref().unwrap().statics, ["<li>none</li>"]);
+    assert_same(&t, context! { items => [1, 2, 3] });
+    assert_same(&t, context! { items => Vec::<i32>::new() });
+}
+
+#[test]
+fn whitespace_control_matches_plain_minijinja() {
+    let src = "<ul>\n  {%- for i in items %}\n    <li>{{ i -}}  </li>\n  {% endfor -%}\n</ul>\n{# c #}\n  {% if x %}\n  y\n  {% endif %}\n";
+    for (trim, lstrip, keep) in [(false, false, false), (true, true, false), (true, false, true), (false, true, true)] {
+        let syntax = SyntaxConfig::builder()
+            .trim_blocks(trim)
+            .lstrip_blocks(lstrip)
+            .keep_trailing_newline(keep)
+            .build()
+            .unwrap();
+        let t = Templates::builder(move |_| Some(src.to_string())).syntax(syntax).build();
+        for ctx in [context! { items => [1, 2], x => true }, context! { items => [3] }] {
+            assert_same(&t, ctx);
+        }
+    }
+}
+
+#[test]
+fn macros_sets_includes_raw_and_filters_render_as_plain() {
+    let t = Templates::from_fn(|name| {
+        Some(
+            match name {
+                "t.html" => concat!(
+                    "{% macro item(x) %}<i>{{ x }}</i>{% endmacro %}",
+                    "{% set greeting %}Hi {{ who }}{% endset %}{{ greeting|upper }}",
+                    "{% for x in xs %}{{ item(x) }}{% if loop.last %}.{% endif %}{% endfor %}",
+                    "{% include 'part.html' %}{% raw %}{{ not a tag }}{% endraw %}",
+                    "{% filter upper %}{{ who }}{% endfilter %}",
+                    "{% macro wrap() %}<w>{{ caller() }}</w>{% endmacro %}",
+                    "{% call wrap() %}inner {{ who }}{% endcall %}",
+                    "{% with y = 2 %}{{ y }}{% endwith %}{% set z = 3 %}{{ z }}",
+                ),
+                "part.html" => "<part>{% if who %}{{ who }}{% endif %}</part>",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    });
+    assert_same(&t, context! { who => "<ann>", xs => [1, 2] });
+    assert_same(&t, context! { xs => Vec::<i32>::new() });
+}
+
+#[test]
+fn extends_and_blocks_render_as_plain() {
+    let t = Templates::from_fn(|name| {
+        Some(
+            match name {
+                "t.html" => "{% extends 'base.html' %}{% block body %}[{{ x }}]{{ super() }}{% endblock %}",
+                "base.html" => "<main>{% block body %}base{% endblock %}</main>",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    });
+    assert_same(&t, context! { x => 1 });
+}
+
+#[test]
+fn recursive_loops_render_as_plain() {
+    let t = one("{% for n in tree recursive %}<li>{{ n.name }}{% if n.children %}<ul>{{ loop(n.children) }}</ul>{% endif %}</li>{% endfor %}");
+    let ctx = context! { tree => [context! { name => "a", children => [context! { name => "b" }] }] };
+    assert_same(&t, ctx);
+}
+
+#[test]
+fn hostile_values_cannot_forge_markers() {
+    let t = one("<p title=\"{{ v }}\">{{ v }}</p>{% if v %}{{ v|safe }}{% endif %}");
+    let hostile = [
+        "\u{E000}",
+        "\u{E001}",
+        "\u{E000}e\u{E001}",
+        "\u{E000}000000000000000000000000n\u{E001}",
+        "<script>alert(1)</script>",
+        "\"'><",
+        "{{ x }}",
+    ];
+    for v in hostile {
+        let ctx = context! { v => v };
+        let tree = t.render_tree("t.html", &ctx).unwrap();
+        assert_eq!(tree.statics.len(), 4, "{v:?}: {tree:?}");
+        assert_eq!(tree.to_html(), t.render_plain("t.html", &ctx).unwrap());
+        assert!(!tree.to_html().contains("<script>") || v.contains("<script>"));
+    }
+}
+
+#[test]
+fn error_lines_point_at_the_original_source() {
+    let t = one("a\n\n{%- if x -%}\n\n{% endif %}\n{# comment\n#}\n{{ 1 / 0 }}");
+    let err = t.render_tree("t.html", context! {}).unwrap_err();
+    let plain = t.render_plain("t.html", context! {}).unwrap_err();
+    assert_eq!(err.source.line(), plain.source.line());
+    assert_eq!(err.source.line(), Some(8));
+    assert!(!format!("{err:#}").contains('\u{E000}'), "markers leak into errors: {err:#}");
+}

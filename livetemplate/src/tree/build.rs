@@ -1,0 +1,127 @@
+//! Marked template output → [`Node`].
+
+use super::{Node, Range, Slot};
+use crate::template::marker::{Mark, Markers, Piece};
+
+/// Builds the tree of one render from its marked output.
+///
+/// Markers that do not nest properly (they can leak through strings that
+/// minijinja captured, such as a recursive loop's output) make the whole
+/// render one static node: less economical on the wire, never wrong.
+pub(crate) fn build(output: &str, markers: &Markers) -> Node {
+    let mut pieces = markers.scan(output).peekable();
+    match parse_node(&mut pieces, &[]) {
+        Ok((node, None)) => node,
+        _ => {
+            tracing::debug!("unbalanced template markers; sending this render as one static");
+            Node::text(markers.strip(output))
+        }
+    }
+}
+
+struct Unbalanced;
+
+type Pieces<'a> = std::iter::Peekable<crate::template::marker::Scan<'a>>;
+
+/// Parses pieces into a node until one of `until` (returned) or the end.
+fn parse_node(
+    pieces: &mut Pieces<'_>,
+    until: &[Mark],
+) -> Result<(Node, Option<Mark>), Unbalanced> {
+    let mut node = Node::text("");
+    while let Some(piece) = pieces.next() {
+        match piece {
+            Piece::Text(t) => push_text(&mut node, t),
+            Piece::Mark(m) if until.contains(&m) => return Ok((node, Some(m))),
+            Piece::Mark(Mark::ExprStart) => {
+                let (inner, _) = expect(parse_node(pieces, &[Mark::End]))?;
+                let slot = if inner.slots.is_empty() {
+                    Slot::Text(inner.statics.into_iter().next().unwrap_or_default())
+                } else {
+                    Slot::Node(inner)
+                };
+                push_slot(&mut node, slot);
+            }
+            Piece::Mark(Mark::NodeStart) => {
+                let (inner, _) = expect(parse_node(pieces, &[Mark::End]))?;
+                push_slot(&mut node, Slot::Node(inner));
+            }
+            Piece::Mark(Mark::RangeStart) => {
+                let range = parse_range(pieces)?;
+                push_slot(&mut node, Slot::Range(range));
+            }
+            Piece::Mark(_) => return Err(Unbalanced),
+        }
+    }
+    if until.is_empty() {
+        Ok((node, None))
+    } else {
+        Err(Unbalanced)
+    }
+}
+
+/// A nested parse must end on its terminator, not at the end of input.
+fn expect(r: Result<(Node, Option<Mark>), Unbalanced>) -> Result<(Node, Mark), Unbalanced> {
+    match r? {
+        (node, Some(m)) => Ok((node, m)),
+        (_, None) => Err(Unbalanced),
+    }
+}
+
+fn parse_range(pieces: &mut Pieces<'_>) -> Result<Range, Unbalanced> {
+    const ITEM_END: &[Mark] = &[Mark::Item, Mark::RangeElse, Mark::RangeEnd];
+    let mut items: Vec<Node> = Vec::new();
+    let mut else_node = None;
+    let mut next = match pieces.next() {
+        Some(Piece::Mark(m @ (Mark::Item | Mark::RangeElse | Mark::RangeEnd))) => m,
+        _ => return Err(Unbalanced),
+    };
+    loop {
+        match next {
+            Mark::Item => {
+                let (item, end) = expect(parse_node(pieces, ITEM_END))?;
+                items.push(item);
+                next = end;
+            }
+            Mark::RangeElse => {
+                let (e, _) = expect(parse_node(pieces, &[Mark::RangeEnd]))?;
+                else_node = Some(Box::new(e));
+                break;
+            }
+            _ => break,
+        }
+    }
+    Ok(unify(items, else_node))
+}
+
+/// Items share statics on the wire; when a loop body's statics vary between
+/// iterations (an include of a different template, say), each item becomes
+/// one slot holding its own node.
+fn unify(items: Vec<Node>, else_node: Option<Box<Node>>) -> Range {
+    let same = items.windows(2).all(|w| w[0].statics == w[1].statics);
+    if same {
+        let statics = items.first().map(|n| n.statics.clone()).unwrap_or_default();
+        Range {
+            statics,
+            items: items.into_iter().map(|n| n.slots).collect(),
+            else_node,
+        }
+    } else {
+        Range {
+            statics: vec![String::new(), String::new()],
+            items: items.into_iter().map(|n| vec![Slot::Node(n)]).collect(),
+            else_node,
+        }
+    }
+}
+
+fn push_text(node: &mut Node, text: &str) {
+    if let Some(last) = node.statics.last_mut() {
+        last.push_str(text);
+    }
+}
+
+fn push_slot(node: &mut Node, slot: Slot) {
+    node.slots.push(slot);
+    node.statics.push(String::new());
+}

@@ -1,0 +1,100 @@
+//! The statics/dynamics tree of one render.
+//!
+//! A [`Node`] is static text with slots between: `statics[0] slot0
+//! statics[1] … statics[n]`. A slot holds escaped text, a nested node (a
+//! conditional, or an expression whose output has structure), or a
+//! [`Range`] (a loop). Statics are what the template wrote; slots are what
+//! the data decided. Two renders of the same template mostly share statics,
+//! which is what lets [`crate::diff`] send only the slots that changed.
+
+mod build;
+mod wire;
+
+pub(crate) use build::build;
+pub use wire::{apply_update, render_html, TreeError};
+pub(crate) use wire::{node_json, slot_json, range_json, text_json};
+
+/// Static text with dynamic slots between; `statics.len() == slots.len() + 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Node {
+    /// The text around the slots.
+    pub statics: Vec<String>,
+    /// The values between the statics.
+    pub slots: Vec<Slot>,
+}
+
+/// One dynamic position of a [`Node`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slot {
+    /// Escaped text (an expression's output).
+    Text(String),
+    /// A nested node (a conditional's taken branch, an include, …).
+    Node(Node),
+    /// The iterations of a loop.
+    Range(Range),
+}
+
+/// A loop: items share one list of statics; each item is the slots between them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Range {
+    /// Statics shared by every item.
+    pub statics: Vec<String>,
+    /// One entry per iteration, each with `statics.len() - 1` slots.
+    pub items: Vec<Vec<Slot>>,
+    /// What the loop's `{% else %}` wrote when there were no items.
+    pub else_node: Option<Box<Node>>,
+}
+
+impl Node {
+    /// A node of static text only.
+    pub fn text(text: impl Into<String>) -> Node {
+        Node {
+            statics: vec![text.into()],
+            slots: Vec::new(),
+        }
+    }
+
+    /// The HTML this node stands for.
+    pub fn to_html(&self) -> String {
+        let mut out = String::new();
+        self.write_html(&mut out);
+        out
+    }
+
+    pub(crate) fn write_html(&self, out: &mut String) {
+        write_interleaved(&self.statics, &self.slots, out);
+    }
+}
+
+impl Slot {
+    fn write_html(&self, out: &mut String) {
+        match self {
+            Slot::Text(t) => out.push_str(t),
+            Slot::Node(n) => n.write_html(out),
+            Slot::Range(r) => r.write_html(out),
+        }
+    }
+}
+
+impl Range {
+    fn write_html(&self, out: &mut String) {
+        if self.items.is_empty() {
+            if let Some(e) = &self.else_node {
+                e.write_html(out);
+            }
+            return;
+        }
+        for item in &self.items {
+            write_interleaved(&self.statics, item, out);
+        }
+    }
+}
+
+fn write_interleaved(statics: &[String], slots: &[Slot], out: &mut String) {
+    for (i, s) in statics.iter().enumerate() {
+        out.push_str(s);
+        if let Some(slot) = slots.get(i) {
+            slot.write_html(out);
+        }
+    }
+}
