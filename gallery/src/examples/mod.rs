@@ -1,0 +1,3 @@
+//! One module per gallery example: a controller and its state.
+
+pub mod realtime;

@@ -1,0 +1,77 @@
+//! Server Push: a background task fires `tick` once a second through
+//! `session.trigger_action`, and each tick's re-render is pushed to the tab.
+
+use std::time::Duration;
+
+use livetemplate::{ActionError, Actions, Context, Controller};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+const TICK_INTERVAL: Duration = Duration::from_secs(1);
+const TICK_COUNT: i64 = 10;
+
+pub struct ServerPush;
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct ServerPushState {
+    /// Deliberately not persisted: after a reconnect the tab shows the start
+    /// view, and the still-running task pops it to "Last completed" when it
+    /// fires `timerDone`. A persisted `running` with no task behind it would
+    /// leave the page waiting for ticks that never come.
+    pub running: bool,
+    pub elapsed: i64,
+    /// Rendered from state rather than written in the template, so the page
+    /// follows `TICK_COUNT` if it changes.
+    pub total: i64,
+}
+
+impl Controller for ServerPush {
+    type State = ServerPushState;
+
+    fn actions(actions: &mut Actions<Self>) {
+        actions
+            .on("startTimer", Self::start_timer)
+            .on("tick", Self::tick)
+            .on("timerDone", Self::timer_done);
+    }
+}
+
+impl ServerPush {
+    /// Flips to the running view and starts a 10 × 1 s ticker task.
+    fn start_timer(&self, state: &mut ServerPushState, ctx: &mut Context) -> Result<(), ActionError> {
+        if state.running {
+            return Ok(());
+        }
+        state.running = true;
+        state.elapsed = 0;
+        state.total = TICK_COUNT;
+
+        let session = ctx.session();
+        // The task belongs to this connection: closing the tab cancels it.
+        // It also stops by itself when `trigger_action` reports that the
+        // session group has no live connection left.
+        ctx.spawn(async move {
+            let mut ticker = tokio::time::interval(TICK_INTERVAL);
+            ticker.tick().await; // the first tick is immediate
+            for elapsed in 1..=TICK_COUNT {
+                ticker.tick().await;
+                if session.trigger_action("tick", json!({ "elapsed": elapsed })).is_err() {
+                    return;
+                }
+            }
+            // Nothing useful to do if the tab is gone by now.
+            let _ = session.trigger_action("timerDone", ());
+        });
+        Ok(())
+    }
+
+    fn tick(&self, state: &mut ServerPushState, ctx: &mut Context) -> Result<(), ActionError> {
+        state.elapsed = ctx.get_int("elapsed");
+        Ok(())
+    }
+
+    fn timer_done(&self, state: &mut ServerPushState, _ctx: &mut Context) -> Result<(), ActionError> {
+        state.running = false;
+        Ok(())
+    }
+}

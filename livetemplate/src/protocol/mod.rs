@@ -1,0 +1,16 @@
+//! The wire protocol of `@livetemplate/client`: what arrives on the socket
+//! (or in a POST) and what goes back.
+
+mod inbound;
+mod outbound;
+
+pub use inbound::{ClientMessage, FrameError};
+pub use outbound::{Envelope, ErrorFrame, Meta};
+
+/// Capabilities announced in the first frame.
+pub(crate) const CAPABILITIES: &[&str] = &[];
+
+/// Reserved action: heartbeat, answered with exactly `{"pong":true}`.
+pub(crate) const PING: &str = "__ping__";
+/// Reserved action: the URL's query changed; mount again with the new query.
+pub(crate) const NAVIGATE: &str = "__navigate__";

@@ -1,0 +1,89 @@
+//! Server → client frames.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// An update: `{"tree": …, "meta": …}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Envelope {
+    /// The tree update (`{}` when nothing changed).
+    pub tree: Value,
+    /// What happened.
+    pub meta: Meta,
+}
+
+/// The `meta` of an update.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Meta {
+    /// Whether the action succeeded.
+    pub success: bool,
+    /// Field → message; `_general` for the action as a whole.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub errors: Map<String, Value>,
+    /// The action this answers (absent on server pushes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// What the server supports (first frame only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<&'static str>>,
+}
+
+impl Envelope {
+    /// An update answering `action` (or a push when `action` is `None`).
+    pub fn update(tree: Value, errors: &Map<String, Value>, action: Option<&str>) -> Envelope {
+        Envelope {
+            tree,
+            meta: Meta {
+                success: errors.is_empty(),
+                errors: errors.clone(),
+                action: action.map(str::to_string),
+                capabilities: None,
+            },
+        }
+    }
+
+    /// The first frame of a connection: the full tree and the capabilities.
+    pub fn first(tree: Value) -> Envelope {
+        Envelope {
+            tree,
+            meta: Meta {
+                success: true,
+                capabilities: Some(super::CAPABILITIES.to_vec()),
+                ..Meta::default()
+            },
+        }
+    }
+
+    /// The frame as JSON text.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| r#"{"tree":{}}"#.to_string())
+    }
+}
+
+/// `{"type":"error","code":…,"message":…}`: a frame the client surfaces as
+/// an `lvt:error` event on the wrapper, for messages that answer no action.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorFrame {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// A stable, machine-readable code.
+    pub code: &'static str,
+    /// What was wrong, for people.
+    pub message: String,
+}
+
+impl ErrorFrame {
+    /// An error frame.
+    pub fn new(code: &'static str, message: impl Into<String>) -> ErrorFrame {
+        ErrorFrame {
+            kind: "error",
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The frame as JSON text.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,202 @@
+//! The HTTP side: a [`LiveTemplate`] runtime hands out axum routes for live
+//! pages, and serves the client script.
+
+mod assets;
+mod cookie;
+mod origin;
+mod page;
+
+use std::sync::Arc;
+
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::controller::{action_key, Actions, Controller};
+use crate::metrics::Metrics;
+use crate::session::{Dispatch, Hub};
+use crate::template::{actions::action_names, Templates};
+
+pub use assets::CLIENT_SCRIPT_PATH;
+
+/// The runtime: templates, settings and gauges shared by every live page.
+///
+/// ```no_run
+/// use livetemplate::{LiveTemplate, Templates};
+/// # use livetemplate::{Actions, Controller};
+/// # struct Home;
+/// # impl Controller for Home { type State = (); fn actions(_: &mut Actions<Self>) {} }
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let live = LiveTemplate::new(Templates::from_dir("templates"));
+/// let app = axum::Router::new()
+///     .route("/", live.page("home.html", Home).build()?)
+///     .merge(live.routes());
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// axum::serve(listener, app).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LiveTemplate {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    templates: Templates,
+    metrics: Arc<Metrics>,
+    allowed_origins: Vec<String>,
+    max_message_bytes: usize,
+    shutdown: CancellationToken,
+}
+
+/// Inbound WebSocket messages larger than this get an error reply (64 KiB).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// A live page could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The template names an action the controller does not handle.
+    #[error("template {template:?} uses action {action:?}, but the controller has no handler for it (handlers: {})", handlers.join(", "))]
+    MissingHandler {
+        /// The template.
+        template: String,
+        /// The action without a handler.
+        action: String,
+        /// The handlers the controller registered.
+        handlers: Vec<String>,
+    },
+    /// Two handlers were registered under names that are the same action.
+    #[error("action {0:?} is registered twice (names are compared ignoring case, '_' and '-')")]
+    DuplicateHandler(String),
+    /// The template (or layout) does not exist.
+    #[error("template {0:?} not found")]
+    TemplateNotFound(String),
+}
+
+impl LiveTemplate {
+    /// A runtime rendering `templates`.
+    pub fn new(templates: Templates) -> LiveTemplate {
+        LiveTemplate {
+            inner: Arc::new(Shared {
+                templates,
+                metrics: Arc::new(Metrics::default()),
+                allowed_origins: Vec::new(),
+                max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Shared)) -> LiveTemplate {
+        match Arc::get_mut(&mut self.inner) {
+            Some(shared) => f(shared),
+            None => tracing::warn!("LiveTemplate settings must be made before pages are built; ignored"),
+        }
+        self
+    }
+
+    /// Also accept WebSocket connections and POSTs from `origin`
+    /// (`scheme://host[:port]`); the page's own origin is always accepted.
+    pub fn allow_origin(self, origin: impl Into<String>) -> LiveTemplate {
+        let origin = origin::normalize(&origin.into());
+        self.with(|s| s.allowed_origins.push(origin))
+    }
+
+    /// The largest inbound message answered normally (default 64 KiB).
+    pub fn max_message_bytes(self, bytes: usize) -> LiveTemplate {
+        self.with(|s| s.max_message_bytes = bytes)
+    }
+
+    /// Starts a live page rendering `template` with `controller`.
+    pub fn page<C: Controller>(&self, template: &str, controller: C) -> PageBuilder<C> {
+        PageBuilder {
+            live: self.clone(),
+            template: template.to_string(),
+            controller,
+            layout: None,
+        }
+    }
+
+    /// Routes the runtime serves itself: the client script.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new().route(CLIENT_SCRIPT_PATH, get(assets::client_script))
+    }
+
+    /// The runtime's gauges (connections, tasks, actions).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.inner.metrics.clone()
+    }
+
+    /// The templates.
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
+    }
+
+    /// Closes every live connection (their tasks are cancelled); for a clean shutdown.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+}
+
+/// Builds one live page; see [`LiveTemplate::page`].
+pub struct PageBuilder<C: Controller> {
+    live: LiveTemplate,
+    template: String,
+    controller: C,
+    layout: Option<(String, serde_json::Value)>,
+}
+
+impl<C: Controller> PageBuilder<C> {
+    /// Renders the page inside `layout`, a plain (not live) template that
+    /// places the live region with `{{ live }}` and loads the client with
+    /// `<script src="{{ client_script }}">`. `ctx` is available to it as `page`.
+    pub fn layout(mut self, layout: &str, ctx: impl Serialize) -> Self {
+        let ctx = serde_json::to_value(ctx).unwrap_or_default();
+        self.layout = Some((layout.to_string(), ctx));
+        self
+    }
+
+    /// Checks the page and returns its route (GET, HEAD, POST and the WebSocket).
+    ///
+    /// Fails when the template is missing or uses an action the controller
+    /// does not handle, so a typo is found at start-up, not on a click.
+    pub fn build<S: Clone + Send + Sync + 'static>(self) -> Result<MethodRouter<S>, LiveError> {
+        let shared = &self.live.inner;
+        let actions = Actions::<C>::collect();
+        if let Some(dup) = actions.duplicates().first() {
+            return Err(LiveError::DuplicateHandler(dup.clone()));
+        }
+        let source = shared
+            .templates
+            .source(&self.template)
+            .ok_or_else(|| LiveError::TemplateNotFound(self.template.clone()))?;
+        for action in action_names(&source) {
+            if actions.get(&action).is_none() && !is_reserved(&action) {
+                return Err(LiveError::MissingHandler {
+                    template: self.template.clone(),
+                    action,
+                    handlers: actions.names(),
+                });
+            }
+        }
+        if let Some((layout, _)) = &self.layout {
+            if shared.templates.source(layout).is_none() {
+                return Err(LiveError::TemplateNotFound(layout.clone()));
+            }
+        }
+        let dispatch = Dispatch {
+            controller: self.controller,
+            actions,
+            templates: shared.templates.clone(),
+            template: self.template,
+            hub: Arc::new(Hub::default()),
+            metrics: shared.metrics.clone(),
+        };
+        Ok(page::routes(dispatch, self.live.clone(), self.layout))
+    }
+}
+
+fn is_reserved(action: &str) -> bool {
+    let key = action_key(action);
+    key == action_key(crate::protocol::PING) || key == action_key(crate::protocol::NAVIGATE)
+}

@@ -1,0 +1,321 @@
+//! The routes of one live page: GET (HTML or JSON), HEAD, POST (JSON or
+//! form) and the WebSocket upgrade, all on the page's own URL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, OriginalUri, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::Json;
+use minijinja::Value as JinjaValue;
+use serde_json::{Map, Value};
+
+use super::{cookie, origin, LiveTemplate, CLIENT_SCRIPT_PATH};
+use crate::controller::Controller;
+use crate::protocol::{ClientMessage, Envelope, ErrorFrame};
+use crate::session::{serve_socket, Dispatch, SocketConfig, TaskScope, View};
+
+/// Most HTTP-mode views kept (one per session group that POSTs without a socket).
+const MAX_HTTP_VIEWS: usize = 10_000;
+/// Inbound messages over this close the socket (1009); up to it they are
+/// answered with an error frame when over the configured limit.
+const HARD_MESSAGE_LIMIT: usize = 1024 * 1024;
+
+struct PageState<C: Controller> {
+    dispatch: Arc<Dispatch<C>>,
+    live: LiveTemplate,
+    layout: Option<(String, Value)>,
+    /// State of clients acting over HTTP (their socket is down or disabled).
+    http_views: Mutex<HashMap<String, View<C>>>,
+}
+
+pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
+    dispatch: Dispatch<C>,
+    live: LiveTemplate,
+    layout: Option<(String, Value)>,
+) -> MethodRouter<S> {
+    let state = Arc::new(PageState {
+        dispatch: Arc::new(dispatch),
+        live,
+        layout,
+        http_views: Mutex::new(HashMap::new()),
+    });
+    get(get_page::<C>)
+        .head(head_page)
+        .post(post_page::<C>)
+        .with_state(state)
+}
+
+/// Adds the protocol header, and the session cookie when the browser has none.
+fn finish(mut response: Response, new_session: Option<&str>) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("x-livetemplate-websocket", HeaderValue::from_static("enabled"));
+    if let Some(id) = new_session {
+        if let Ok(v) = HeaderValue::from_str(&cookie::set_cookie(id)) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+/// The session group of a request, and whether it is new (needs a cookie).
+fn group_of(headers: &HeaderMap) -> (String, bool) {
+    match cookie::session_id(headers) {
+        Some(id) => (id, false),
+        None => (cookie::random_id(), true),
+    }
+}
+
+async fn head_page(headers: HeaderMap) -> Response {
+    let (group, new) = group_of(&headers);
+    finish(StatusCode::OK.into_response(), new.then_some(group.as_str()))
+}
+
+async fn get_page<C: Controller>(State(page): State<Arc<PageState<C>>>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let query: HashMap<String, String> = match Query::try_from_uri(&parts.uri) {
+        Ok(Query(q)) => q,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let headers = parts.headers.clone();
+    let (group, new) = group_of(&headers);
+    if is_websocket(&headers) {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(ws) => upgrade(page, headers, query, ws, group),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let new_session = new.then_some(group.as_str());
+    let dispatch = &page.dispatch;
+    let mut view = match dispatch.mount(query) {
+        Ok(state) => View::<C>::new(state),
+        Err(e) => return finish(error_page(StatusCode::BAD_REQUEST, &e.to_string()), new_session),
+    };
+    let tree = match dispatch.refresh(&mut view) {
+        Ok(tree) => tree,
+        Err(e) => {
+            tracing::error!(error = %e, "page render failed");
+            return finish(error_page(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered"), new_session);
+        }
+    };
+    if wants_json(&headers) {
+        return finish(Json(Envelope::first(tree)).into_response(), new_session);
+    }
+    let inner = view.tree.as_ref().map(|t| t.to_html()).unwrap_or_default();
+    let wrapper = format!(
+        r#"<div data-lvt-id="lvt-{}" data-lvt-loading="true">{inner}</div>"#,
+        &cookie::random_id()[..12]
+    );
+    let html = match &page.layout {
+        Some((layout, ctx)) => {
+            let ctx = minijinja::context! {
+                live => JinjaValue::from_safe_string(wrapper),
+                client_script => CLIENT_SCRIPT_PATH,
+                page => JinjaValue::from(minijinja::value::Serde(ctx)),
+            };
+            match page.live.templates().render_plain(layout, ctx) {
+                Ok(html) => html,
+                Err(e) => {
+                    tracing::error!(error = %e, "layout render failed");
+                    return finish(error_page(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered"), new_session);
+                }
+            }
+        }
+        None => format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><script defer src=\"{CLIENT_SCRIPT_PATH}\"></script></head><body>{wrapper}</body></html>"
+        ),
+    };
+    finish(Html(html).into_response(), new_session)
+}
+
+fn upgrade<C: Controller>(
+    page: Arc<PageState<C>>,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    ws: WebSocketUpgrade,
+    group: String,
+) -> Response {
+    let shared = &page.live.inner;
+    if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
+        tracing::warn!(origin = %refused, "cross-origin WebSocket refused");
+        return (StatusCode::FORBIDDEN, format!("cross-origin WebSocket refused: origin {refused} is not allowed")).into_response();
+    }
+    let config = SocketConfig {
+        max_message_bytes: shared.max_message_bytes,
+        shutdown: shared.shutdown.clone(),
+    };
+    let hard_limit = HARD_MESSAGE_LIMIT.max(shared.max_message_bytes);
+    let dispatch = page.dispatch.clone();
+    let group: Arc<str> = group.into();
+    ws.max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
+        .on_upgrade(move |socket| serve_socket(socket, dispatch, group, query, config))
+}
+
+/// POST: an action from a client whose socket is down (JSON), or a plain
+/// form submitted without JavaScript (urlencoded, answered with a redirect).
+async fn post_page<C: Controller>(
+    State(page): State<Arc<PageState<C>>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let shared = &page.live.inner;
+    if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
+        return (StatusCode::FORBIDDEN, format!("cross-origin request refused: origin {refused} is not allowed")).into_response();
+    }
+    let (group, new) = group_of(&headers);
+    let new_session = new.then_some(group.as_str());
+    if body.len() > shared.max_message_bytes {
+        let msg = format!("request body of {} bytes is over the limit of {} bytes", body.len(), shared.max_message_bytes);
+        return finish((StatusCode::PAYLOAD_TOO_LARGE, Json(ErrorFrame::new("message_too_large", msg))).into_response(), new_session);
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let (action, data) = if is_json {
+        match ClientMessage::parse(&String::from_utf8_lossy(&body), shared.max_message_bytes) {
+            Ok(msg) => (msg.action_name().to_string(), msg.data_map()),
+            Err(e) => {
+                return finish((StatusCode::BAD_REQUEST, Json(ErrorFrame::new(e.code(), e.to_string()))).into_response(), new_session)
+            }
+        }
+    } else {
+        form_action(&body)
+    };
+
+    let dispatch = &page.dispatch;
+    let update = {
+        let mut views = page.http_views.lock().unwrap_or_else(PoisonError::into_inner);
+        if views.len() >= MAX_HTTP_VIEWS && !views.contains_key(&group) {
+            views.clear();
+        }
+        let view = match views.entry(group.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(query) {
+                Ok(state) => e.insert(View::new(state)),
+                Err(err) => return finish((StatusCode::BAD_REQUEST, err.to_string()).into_response(), new_session),
+            },
+        };
+        // The client's tree is unknown over HTTP: answer with the full tree.
+        view.tree = None;
+        // Tasks started over HTTP have no connection to end with; they end
+        // with the server.
+        let scope = TaskScope::new(shared.shutdown.child_token(), dispatch.metrics.clone());
+        let session = dispatch.session(&Arc::from(group.as_str()));
+        let tree = dispatch.run(view, &action, data, session, &scope);
+        Envelope::update(tree, &view.errors, Some(&action))
+    };
+    if is_json {
+        finish(Json(update).into_response(), new_session)
+    } else {
+        let location = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        finish(response, new_session)
+    }
+}
+
+/// The action of a urlencoded form: `lvt-action`, else `lvt-submitter`, else
+/// the one field with an empty value (`<button name="save">` arrives as
+/// `save=`), else `submit`. Other fields are the data.
+fn form_action(body: &[u8]) -> (String, Map<String, Value>) {
+    let pairs: Vec<(String, String)> = form_urlencoded(body);
+    let find = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let action = find("lvt-action")
+        .or_else(|| find("lvt-submitter"))
+        .or_else(|| {
+            let empty: Vec<_> = pairs.iter().filter(|(_, v)| v.is_empty()).collect();
+            (empty.len() == 1).then(|| empty[0].0.clone())
+        })
+        .unwrap_or_else(|| "submit".to_string());
+    let mut data = Map::new();
+    for (k, v) in pairs {
+        if k != "lvt-action" && k != "lvt-submitter" && k != action {
+            data.insert(k, Value::String(v));
+        }
+    }
+    (action, data)
+}
+
+fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi * 16 + lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn is_websocket(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"))
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>Error</title><p>{}</p>",
+        minijinja::HtmlEscape(message)
+    );
+    (status, Html(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_action_rules() {
+        assert_eq!(form_action(b"startTimer=").0, "startTimer");
+        let (action, data) = form_action(b"title=Hi+there&save=");
+        assert_eq!(action, "save");
+        assert_eq!(data["title"], "Hi there");
+        assert_eq!(form_action(b"lvt-action=go&x=").0, "go");
+        assert_eq!(form_action(b"a=1").0, "submit");
+        assert_eq!(percent_decode("%3Cb%3E%"), "<b>%");
+        assert_eq!(percent_decode("%éx%4"), "%éx%4");
+    }
+}

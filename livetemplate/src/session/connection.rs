@@ -1,0 +1,146 @@
+//! One WebSocket connection: mount, first frame, then actions from the
+//! client and pushes from the session, one at a time, until it closes.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::{Dispatch, TaskScope, View};
+use crate::context::Context;
+use crate::controller::Controller;
+use crate::protocol::{ClientMessage, Envelope, ErrorFrame, NAVIGATE, PING};
+
+/// Settings a connection needs from its server.
+#[derive(Clone)]
+pub(crate) struct SocketConfig {
+    pub max_message_bytes: usize,
+    pub shutdown: CancellationToken,
+}
+
+/// Serves one connection until the client leaves or the server shuts down.
+/// Its tasks are cancelled and it is unregistered before this returns.
+pub(crate) async fn serve_socket<C: Controller>(
+    mut socket: WebSocket,
+    page: Arc<Dispatch<C>>,
+    group: Arc<str>,
+    query: HashMap<String, String>,
+    config: SocketConfig,
+) {
+    let _live = page.metrics.connection_opened();
+    let (registration, mut mailbox) = page.hub.register(group.clone());
+    let scope = TaskScope::new(config.shutdown.child_token(), page.metrics.clone());
+    let session = page.session(&group);
+
+    let state = match page.mount(query) {
+        Ok(state) => state,
+        Err(e) => {
+            let frame = ErrorFrame::new("mount_failed", e.to_string());
+            let _ = socket.send(Message::text(frame.to_text())).await;
+            return;
+        }
+    };
+    let mut view = View::<C>::new(state);
+    on_connect(&page, &mut view, &session, &scope);
+    let first = match page.refresh(&mut view) {
+        Ok(tree) => Envelope::first(tree),
+        Err(e) => {
+            tracing::error!(error = %e, "first render failed");
+            let frame = ErrorFrame::new("render_failed", "the page could not be rendered");
+            let _ = socket.send(Message::text(frame.to_text())).await;
+            return;
+        }
+    };
+    let mut open = socket.send(Message::text(first.to_text())).await.is_ok();
+
+    while open {
+        let reply = tokio::select! {
+            frame = socket.recv() => match frame {
+                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &session, &scope, &text, config.max_message_bytes)),
+                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            Some(push) = mailbox.recv() => {
+                let update = page.run(&mut view, &push.action, push.data, session.clone(), &scope);
+                Some(Envelope::update(update, &view.errors, None).to_text())
+            }
+            _ = config.shutdown.cancelled() => break,
+        };
+        if let Some(text) = reply {
+            open = socket.send(Message::text(text)).await.is_ok();
+        }
+    }
+
+    scope.cancel();
+    drop(registration);
+    let state = &view.state;
+    if catch_unwind(AssertUnwindSafe(|| page.controller.on_disconnect(state))).is_err() {
+        tracing::error!("on_disconnect panicked");
+    }
+}
+
+fn on_connect<C: Controller>(page: &Dispatch<C>, view: &mut View<C>, session: &super::Session, scope: &TaskScope) {
+    let mut next = view.state.clone();
+    let mut ctx = Context {
+        action: "on_connect".into(),
+        data: Map::new(),
+        session: session.clone(),
+        tasks: scope.clone(),
+    };
+    match catch_unwind(AssertUnwindSafe(|| page.controller.on_connect(&mut next, &mut ctx))) {
+        Ok(Ok(())) => view.state = next,
+        Ok(Err(e)) => view.errors = e.to_map(),
+        Err(_) => {
+            tracing::error!("on_connect panicked");
+            view.errors = crate::ActionError::msg("connecting failed unexpectedly").to_map();
+        }
+    }
+}
+
+/// The reply to one text frame.
+fn answer<C: Controller>(
+    page: &Dispatch<C>,
+    view: &mut View<C>,
+    session: &super::Session,
+    scope: &TaskScope,
+    text: &str,
+    limit: usize,
+) -> String {
+    let msg = match ClientMessage::parse(text, limit) {
+        Ok(msg) => msg,
+        Err(e) => return ErrorFrame::new(e.code(), e.to_string()).to_text(),
+    };
+    match msg.action_name() {
+        PING => r#"{"pong":true}"#.to_string(),
+        NAVIGATE => {
+            let query = msg
+                .data_map()
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect();
+            match page.mount(query) {
+                Ok(state) => {
+                    view.state = state;
+                    view.errors.clear();
+                }
+                Err(e) => view.errors = e.to_map(),
+            }
+            let update = page.refresh(view).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "render failed after navigate");
+                Value::Object(Map::new())
+            });
+            Envelope::update(update, &view.errors, Some(NAVIGATE)).to_text()
+        }
+        action => {
+            let update = page.run(view, action, msg.data_map(), session.clone(), scope);
+            Envelope::update(update, &view.errors, Some(action)).to_text()
+        }
+    }
+}

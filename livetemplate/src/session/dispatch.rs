@@ -1,0 +1,164 @@
+//! Running an action: find the handler, run it on a copy of the state,
+//! render, and diff against what the client already has.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{Hub, Session, TaskScope};
+use crate::context::{Context, MountContext};
+use crate::controller::{ActionError, Actions, Controller};
+use crate::metrics::Metrics;
+use crate::template::Templates;
+use crate::tree::Node;
+use crate::{diff, template::TemplateError};
+
+/// One live page: its controller, actions, template and connections.
+pub(crate) struct Dispatch<C: Controller> {
+    pub controller: C,
+    pub actions: Actions<C>,
+    pub templates: Templates,
+    pub template: String,
+    pub hub: Arc<Hub>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// One client's view of the page: its state, the tree it holds, and the
+/// errors of its last action.
+pub(crate) struct View<C: Controller> {
+    pub state: C::State,
+    pub tree: Option<Node>,
+    pub errors: Map<String, Value>,
+}
+
+impl<C: Controller> View<C> {
+    pub(crate) fn new(state: C::State) -> View<C> {
+        View {
+            state,
+            tree: None,
+            errors: Map::new(),
+        }
+    }
+}
+
+impl<C: Controller> Dispatch<C> {
+    pub(crate) fn mount(&self, query: HashMap<String, String>) -> Result<C::State, ActionError> {
+        let ctx = MountContext { query };
+        match catch_unwind(AssertUnwindSafe(|| self.controller.mount(&ctx))) {
+            Ok(result) => result,
+            Err(_) => Err(ActionError::msg("mount failed unexpectedly")),
+        }
+    }
+
+    pub(crate) fn session(&self, group: &Arc<str>) -> Session {
+        Session {
+            hub: self.hub.clone(),
+            group: group.clone(),
+        }
+    }
+
+    /// Renders a state (with its errors) to a tree.
+    pub(crate) fn render(&self, state: &C::State, errors: &Map<String, Value>) -> Result<Node, TemplateError> {
+        let mut ctx = match serde_json::to_value(state) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => Map::from_iter([("state".to_string(), other)]),
+            Err(e) => {
+                return Err(TemplateError {
+                    name: self.template.clone(),
+                    source: minijinja::Error::new(
+                        minijinja::ErrorKind::BadSerialization,
+                        format!("the state does not serialize: {e}"),
+                    ),
+                })
+            }
+        };
+        let mut lvt = Map::new();
+        lvt.insert("errors".into(), Value::Object(errors.clone()));
+        ctx.insert("lvt".into(), Value::Object(lvt));
+        let name = &self.template;
+        match catch_unwind(AssertUnwindSafe(|| self.templates.render_tree(name, &ctx))) {
+            Ok(result) => result,
+            Err(_) => Err(TemplateError {
+                name: name.clone(),
+                source: minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "a filter or function panicked"),
+            }),
+        }
+    }
+
+    /// The update that brings the client from its tree to `tree`.
+    fn commit(&self, view: &mut View<C>, tree: Node) -> Value {
+        let update = match &view.tree {
+            Some(old) => diff::diff(old, &tree),
+            None => diff::full(&tree),
+        };
+        view.tree = Some(tree);
+        update
+    }
+
+    /// Renders the view as it is and returns the update for the client
+    /// (the full tree the first time).
+    pub(crate) fn refresh(&self, view: &mut View<C>) -> Result<Value, TemplateError> {
+        let tree = self.render(&view.state, &view.errors)?;
+        Ok(self.commit(view, tree))
+    }
+
+    /// Runs `action` on the view and returns the update to send.
+    ///
+    /// The handler runs on a copy of the state: an error, a panic, or a
+    /// render failure leaves the state as it was, with the reason in
+    /// `view.errors` (which the template sees as `lvt.errors`).
+    pub(crate) fn run(
+        &self,
+        view: &mut View<C>,
+        action: &str,
+        data: Map<String, Value>,
+        session: Session,
+        tasks: &TaskScope,
+    ) -> Value {
+        let outcome: Result<(), ActionError> = match self.actions.get(action) {
+            None => Err(ActionError::msg(format!("unknown action {action:?}"))),
+            Some(handler) => {
+                let mut next = view.state.clone();
+                let mut ctx = Context {
+                    action: action.to_string(),
+                    data,
+                    session,
+                    tasks: tasks.clone(),
+                };
+                let run = catch_unwind(AssertUnwindSafe(|| handler(&self.controller, &mut next, &mut ctx)));
+                match run {
+                    Ok(Ok(())) => match self.render(&next, &Map::new()) {
+                        Ok(tree) => {
+                            view.state = next;
+                            view.errors.clear();
+                            self.metrics.action_done(true);
+                            return self.commit(view, tree);
+                        }
+                        Err(e) => {
+                            tracing::error!(action, error = %e, "render failed after action");
+                            Err(ActionError::msg(format!("action {action:?} failed: the page could not be rendered")))
+                        }
+                    },
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => {
+                        tracing::error!(action, "action handler panicked");
+                        Err(ActionError::msg(format!("action {action:?} failed unexpectedly")))
+                    }
+                }
+            }
+        };
+        self.metrics.action_done(false);
+        if let Err(e) = outcome {
+            view.errors = e.to_map();
+        }
+        match self.refresh(view) {
+            Ok(update) => update,
+            Err(e) => {
+                tracing::error!(action, error = %e, "render failed");
+                Value::Object(Map::new())
+            }
+        }
+    }
+}

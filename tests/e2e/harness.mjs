@@ -1,0 +1,89 @@
+// Shared pieces of the browser tests: start a gallery on a free port, launch
+// Debian's Chromium through playwright-core, read /metrics.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The gallery binary: GALLERY_BIN, else the debug build. */
+export function galleryBinary() {
+  const bin = process.env.GALLERY_BIN ?? path.join(root, "target/debug/gallery");
+  if (!existsSync(bin)) throw new Error(`gallery binary not found at ${bin}: run cargo build -p gallery first`);
+  return bin;
+}
+
+/** Starts a gallery on 127.0.0.1:0 and resolves once it prints its URL. */
+export async function startGallery(args = []) {
+  const proc = spawn(galleryBinary(), ["--addr", "127.0.0.1:0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  proc.stderr.on("data", (d) => (stderr += d));
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    proc.on("exit", (code) => reject(new Error(`gallery exited with ${code} before listening:\n${stderr}`)));
+  });
+  return {
+    url,
+    proc,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.kill("SIGTERM");
+      await once(proc, "exit");
+    },
+  };
+}
+
+/** Launches headless Chromium from /usr/bin/chromium (or CHROMIUM). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** The gallery's /metrics as { name: number }. */
+export async function metrics(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = {};
+  for (const line of text.split("\n")) {
+    const m = line.match(/^(\w+) (-?[\d.]+)$/);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Polls `check` (async, truthy = done) until it holds or `ms` pass. */
+export async function eventually(check, ms, what) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Resolves once the live wrapper has connected (first frame applied). */
+export async function waitConnected(page) {
+  await page.waitForSelector("[data-lvt-id]:not([data-lvt-loading])");
+}
