@@ -45,15 +45,24 @@ impl Example {
 
 /// An example's live page inside the gallery's example layout, which shows
 /// the explanation, the "Try" line and the sources around the demo.
-fn page<C: Controller>(live: &LiveTemplate, example: &Example, controller: C) -> Result<MethodRouter, LiveError> {
-    let template_source = live.templates().source(example.template).unwrap_or_default();
+fn page<C: Controller>(
+    live: &LiveTemplate,
+    example: &Example,
+    controller: C,
+) -> Result<MethodRouter, LiveError> {
+    let template_source = live
+        .templates()
+        .source(example.template)
+        .unwrap_or_default();
     let ctx = serde_json::json!({
         "example": example,
         "path": example.path(),
         "template_source": template_source,
         "controller_source": example.controller_source,
     });
-    live.page(example.template, controller).layout("example.html", ctx).build()
+    live.page(example.template, controller)
+        .layout("example.html", ctx)
+        .build()
 }
 
 /// Categories in the order the index lists them.

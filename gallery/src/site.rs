@@ -66,10 +66,12 @@ pub fn app() -> Result<Gallery, GalleryError> {
         .route("/assets/{*file}", get(asset))
         .with_state(live.clone());
     for example in EXAMPLES {
-        let route = example.route(&live).map_err(|source| GalleryError::Example {
-            path: example.path(),
-            source,
-        })?;
+        let route = example
+            .route(&live)
+            .map_err(|source| GalleryError::Example {
+                path: example.path(),
+                source,
+            })?;
         router = router.route(&example.path(), route);
     }
     let router = router.merge(live.routes());
@@ -122,7 +124,11 @@ async fn index(State(live): State<LiveTemplate>) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "index render failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the index could not be rendered").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the index could not be rendered",
+            )
+                .into_response()
         }
     }
 }

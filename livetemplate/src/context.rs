@@ -42,8 +42,9 @@ impl Context {
     /// The error names what did not fit, and is shown to the user like any
     /// other action error.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, ActionError> {
-        serde_json::from_value(Value::Object(self.data.clone()))
-            .map_err(|e| ActionError::msg(format!("invalid data for action {:?}: {e}", self.action)))
+        serde_json::from_value(Value::Object(self.data.clone())).map_err(|e| {
+            ActionError::msg(format!("invalid data for action {:?}: {e}", self.action))
+        })
     }
 
     /// A raw data value.

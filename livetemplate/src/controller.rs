@@ -65,7 +65,9 @@ pub trait Controller: Send + Sync + Sized + 'static {
 
 /// An action handler: changes the state in place; an error leaves it as it was.
 pub type Handler<C> = Arc<
-    dyn Fn(&C, &mut <C as Controller>::State, &mut Context) -> Result<(), ActionError> + Send + Sync,
+    dyn Fn(&C, &mut <C as Controller>::State, &mut Context) -> Result<(), ActionError>
+        + Send
+        + Sync,
 >;
 
 /// The actions of a controller, by name.
@@ -93,7 +95,8 @@ impl<C: Controller> Actions<C> {
         if self.by_key.contains_key(&key) {
             self.duplicates.push(name.to_string());
         }
-        self.by_key.insert(key, (name.to_string(), Arc::new(handler)));
+        self.by_key
+            .insert(key, (name.to_string(), Arc::new(handler)));
         self
     }
 

@@ -55,6 +55,8 @@ pub mod tree;
 pub use context::{Context, MountContext};
 pub use controller::{ActionError, Actions, Controller, Handler};
 pub use metrics::Metrics;
-pub use server::{LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_MAX_MESSAGE_BYTES};
+pub use server::{
+    LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_MAX_MESSAGE_BYTES,
+};
 pub use session::{Session, SessionError};
 pub use template::{TemplateError, Templates};

@@ -63,13 +63,36 @@ impl Metrics {
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
         let rows: [(&str, &str, &str, i64); 4] = [
-            ("livetemplate_connections", "gauge", "Live WebSocket connections.", self.connections()),
-            ("livetemplate_tasks", "gauge", "Live connection-scoped background tasks.", self.tasks()),
-            ("livetemplate_actions_total", "counter", "Actions run (client and server).", self.actions.load(Ordering::Relaxed) as i64),
-            ("livetemplate_action_errors_total", "counter", "Actions that failed.", self.action_errors.load(Ordering::Relaxed) as i64),
+            (
+                "livetemplate_connections",
+                "gauge",
+                "Live WebSocket connections.",
+                self.connections(),
+            ),
+            (
+                "livetemplate_tasks",
+                "gauge",
+                "Live connection-scoped background tasks.",
+                self.tasks(),
+            ),
+            (
+                "livetemplate_actions_total",
+                "counter",
+                "Actions run (client and server).",
+                self.actions.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "livetemplate_action_errors_total",
+                "counter",
+                "Actions that failed.",
+                self.action_errors.load(Ordering::Relaxed) as i64,
+            ),
         ];
         for (name, kind, help, value) in rows {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         }
         out
     }

@@ -1,0 +1,422 @@
+//! An in-process test client: opens a page like a browser (GET, cookie,
+//! WebSocket), clicks buttons by name, receives pushes, and folds every
+//! update into HTML the way `@livetemplate/client` does.
+//!
+//! ```no_run
+//! # async fn demo(app: axum::Router) -> Result<(), livetemplate::testing::TestError> {
+//! use livetemplate::testing::TestServer;
+//! let server = TestServer::start(app).await;
+//! let mut tab = server.browser().open("/counter").await?;
+//! tab.click("increment").await?;
+//! assert!(tab.text().contains("1"));
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::tree::{apply_update, render_html};
+
+/// How long a test waits for a frame before failing.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Something the test client could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    /// Network trouble talking to the server.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The WebSocket failed (the handshake was refused, the socket closed…).
+    #[error("websocket: {0}")]
+    WebSocket(#[from] Box<tokio_tungstenite::tungstenite::Error>),
+    /// The server sent something that is not a protocol frame.
+    #[error("bad frame from server: {0}")]
+    BadFrame(String),
+    /// Nothing arrived in time.
+    #[error("timed out waiting for {0}")]
+    Timeout(String),
+    /// The page has no button (or `lvt-on:` element) for this action.
+    #[error("no button named {0:?} on the page")]
+    NoSuchButton(String),
+    /// The HTTP request failed.
+    #[error("GET {path} answered {status}")]
+    Http {
+        /// The path requested.
+        path: String,
+        /// The status line's code.
+        status: u16,
+    },
+}
+
+/// A server on a free loopback port, serving `router`.
+pub struct TestServer {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Serves `router` on `127.0.0.1:0`.
+    pub async fn start(router: axum::Router) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestServer { addr, task }
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A new browser: its own cookie jar, so its own session group.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            addr: self.addr,
+            cookie: None,
+        }
+    }
+
+    /// A plain HTTP request; returns status, headers and body.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<HttpResponse, TestError> {
+        http(self.addr, method, path, headers, body).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A browser: tabs opened from it share its cookie, so its session group.
+pub struct Browser {
+    addr: SocketAddr,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    /// Opens `path` in a new tab: GET the page (taking its cookie), then
+    /// connect the WebSocket and apply the first frame.
+    pub async fn open(&mut self, path: &str) -> Result<Tab, TestError> {
+        let mut headers = vec![("accept", "text/html")];
+        let cookie_header = self.cookie.clone().map(|c| format!("livetemplate-id={c}"));
+        if let Some(c) = &cookie_header {
+            headers.push(("cookie", c));
+        }
+        let page = http(self.addr, "GET", path, &headers, "").await?;
+        if page.status != 200 {
+            return Err(TestError::Http {
+                path: path.to_string(),
+                status: page.status,
+            });
+        }
+        if let Some(set) = page.header("set-cookie") {
+            if let Some(v) = set
+                .split(';')
+                .next()
+                .and_then(|kv| kv.strip_prefix("livetemplate-id="))
+            {
+                self.cookie = Some(v.to_string());
+            }
+        }
+        let origin = format!("http://{}", self.addr);
+        let mut tab = self.connect(path, Some(&origin)).await?;
+        tab.next_frame().await?;
+        Ok(tab)
+    }
+
+    /// Opens the page's WebSocket with the given `Origin` (or none) and no
+    /// further steps; the first frame is not read.
+    pub async fn connect(&self, path: &str, origin: Option<&str>) -> Result<Tab, TestError> {
+        let mut request = format!("ws://{}{path}", self.addr)
+            .into_client_request()
+            .map_err(|e| TestError::WebSocket(Box::new(e)))?;
+        if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+            request.headers_mut().insert("origin", origin);
+        }
+        if let Some(cookie) = &self.cookie {
+            if let Ok(v) = HeaderValue::from_str(&format!("livetemplate-id={cookie}")) {
+                request.headers_mut().insert("cookie", v);
+            }
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| TestError::WebSocket(Box::new(e)))?;
+        Ok(Tab {
+            ws,
+            tree: json!({}),
+            html: String::new(),
+        })
+    }
+}
+
+/// One frame from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// An update: `tree` (already folded into the tab) and `meta`.
+    Update {
+        /// The update as sent.
+        tree: Value,
+        /// Its meta (`Null` when absent).
+        meta: Value,
+        /// Its size on the wire, in bytes.
+        bytes: usize,
+    },
+    /// `{"pong":true}`.
+    Pong,
+    /// `{"type":"error",…}`.
+    Error {
+        /// The error code.
+        code: String,
+        /// The message.
+        message: String,
+    },
+}
+
+impl Frame {
+    /// The `meta.errors` of an update (empty otherwise).
+    pub fn errors(&self) -> serde_json::Map<String, Value> {
+        match self {
+            Frame::Update { meta, .. } => meta
+                .get("errors")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            _ => Default::default(),
+        }
+    }
+}
+
+/// An open page: its socket and the HTML the client would show.
+pub struct Tab {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    tree: Value,
+    html: String,
+}
+
+impl Tab {
+    /// The live region's HTML as the client would render it.
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+
+    /// The live region's text: tags removed, whitespace collapsed.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in self.html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    /// Clicks the button named `action` (it must be on the page) and returns
+    /// the reply to it; pushes that arrive first are applied on the way.
+    pub async fn click(&mut self, action: &str) -> Result<Frame, TestError> {
+        let named = format!("name=\"{action}\"");
+        let on = format!("=\"{action}\"");
+        let on_page = self.html.contains(&named)
+            || (self.html.contains("lvt-on:") && self.html.contains(&on));
+        if !on_page {
+            return Err(TestError::NoSuchButton(action.to_string()));
+        }
+        self.act(action, json!({})).await
+    }
+
+    /// Sends an action with data and returns the reply to it.
+    pub async fn act(&mut self, action: &str, data: Value) -> Result<Frame, TestError> {
+        self.send_text(&json!({ "action": action, "data": data }).to_string())
+            .await?;
+        self.reply_to(action).await
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_text(&mut self, text: &str) -> Result<(), TestError> {
+        self.ws
+            .send(Message::text(text))
+            .await
+            .map_err(|e| TestError::WebSocket(Box::new(e)))
+    }
+
+    /// Waits for the update whose `meta.action` is `action`.
+    pub async fn reply_to(&mut self, action: &str) -> Result<Frame, TestError> {
+        loop {
+            let frame = self.next_frame().await?;
+            if let Frame::Update { meta, .. } = &frame {
+                if meta.get("action").and_then(Value::as_str) == Some(action) {
+                    return Ok(frame);
+                }
+            }
+        }
+    }
+
+    /// The next frame (updates are folded into the tab's HTML).
+    pub async fn next_frame(&mut self) -> Result<Frame, TestError> {
+        self.next_frame_within(WAIT).await
+    }
+
+    /// Like [`next_frame`](Self::next_frame) with a custom wait.
+    pub async fn next_frame_within(&mut self, wait: Duration) -> Result<Frame, TestError> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.ws.next())
+                .await
+                .map_err(|_| TestError::Timeout("a frame".into()))?;
+            let text = match msg {
+                Some(Ok(Message::Text(t))) => t.to_string(),
+                Some(Ok(Message::Close(c))) => {
+                    return Err(TestError::BadFrame(format!("socket closed: {c:?}")))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(TestError::WebSocket(Box::new(e))),
+                None => return Err(TestError::BadFrame("socket closed".into())),
+            };
+            return self.fold(&text);
+        }
+    }
+
+    /// Waits until the tab's text contains `needle`.
+    pub async fn wait_for_text(&mut self, needle: &str) -> Result<(), TestError> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !self.text().contains(needle) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(TestError::Timeout(format!(
+                    "text {needle:?}; page: {}",
+                    self.text()
+                )));
+            }
+            self.next_frame_within(left).await?;
+        }
+        Ok(())
+    }
+
+    fn fold(&mut self, text: &str) -> Result<Frame, TestError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| TestError::BadFrame(format!("{e}: {text}")))?;
+        if value.get("pong") == Some(&Value::Bool(true)) {
+            return Ok(Frame::Pong);
+        }
+        if value.get("type").and_then(Value::as_str) == Some("error") {
+            let field = |k: &str| {
+                value
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            return Ok(Frame::Error {
+                code: field("code"),
+                message: field("message"),
+            });
+        }
+        let tree = value
+            .get("tree")
+            .cloned()
+            .ok_or_else(|| TestError::BadFrame(format!("no tree: {text}")))?;
+        apply_update(&mut self.tree, &tree).map_err(|e| TestError::BadFrame(e.to_string()))?;
+        self.html = render_html(&self.tree);
+        Ok(Frame::Update {
+            tree,
+            meta: value.get("meta").cloned().unwrap_or(Value::Null),
+            bytes: text.len(),
+        })
+    }
+
+    /// Closes the tab's socket.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// An HTTP response read by the test client.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header lines (lower-cased names).
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first header of that name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A one-shot HTTP/1.1 request (Connection: close).
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<HttpResponse, TestError> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let raw = String::from_utf8_lossy(&raw);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| TestError::BadFrame(format!("not an HTTP response: {head}")))?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}

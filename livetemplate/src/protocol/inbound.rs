@@ -95,11 +95,20 @@ mod tests {
 
     #[test]
     fn bad_frames_are_typed_errors() {
-        assert!(matches!(ClientMessage::parse("{nope", 100), Err(FrameError::Malformed(_))));
-        assert!(matches!(ClientMessage::parse("[1]", 100), Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            ClientMessage::parse("{nope", 100),
+            Err(FrameError::Malformed(_))
+        ));
+        assert!(matches!(
+            ClientMessage::parse("[1]", 100),
+            Err(FrameError::Malformed(_))
+        ));
         assert_eq!(
             ClientMessage::parse(&"x".repeat(101), 100).unwrap_err(),
-            FrameError::TooLarge { size: 101, limit: 100 }
+            FrameError::TooLarge {
+                size: 101,
+                limit: 100
+            }
         );
     }
 }

@@ -14,7 +14,11 @@ pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// The `Set-Cookie` value for a new session id.
@@ -36,7 +40,10 @@ mod tests {
     #[test]
     fn finds_the_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.insert("cookie", "a=1; livetemplate-id=abc123; b=2".parse().unwrap());
+        h.insert(
+            "cookie",
+            "a=1; livetemplate-id=abc123; b=2".parse().unwrap(),
+        );
         assert_eq!(session_id(&h).as_deref(), Some("abc123"));
         h.insert("cookie", "livetemplate-id=<bad>".parse().unwrap());
         assert_eq!(session_id(&h), None);

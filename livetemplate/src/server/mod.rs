@@ -90,7 +90,9 @@ impl LiveTemplate {
     fn with(mut self, f: impl FnOnce(&mut Shared)) -> LiveTemplate {
         match Arc::get_mut(&mut self.inner) {
             Some(shared) => f(shared),
-            None => tracing::warn!("LiveTemplate settings must be made before pages are built; ignored"),
+            None => {
+                tracing::warn!("LiveTemplate settings must be made before pages are built; ignored")
+            }
         }
         self
     }

@@ -46,7 +46,11 @@ mod tests {
 
     #[test]
     fn same_origin_passes_foreign_fails() {
-        assert!(check(&headers(Some("http://127.0.0.1:8420"), "127.0.0.1:8420"), &[]).is_ok());
+        assert!(check(
+            &headers(Some("http://127.0.0.1:8420"), "127.0.0.1:8420"),
+            &[]
+        )
+        .is_ok());
         assert!(check(&headers(None, "127.0.0.1:8420"), &[]).is_ok());
         assert_eq!(
             check(&headers(Some("http://evil.example"), "127.0.0.1:8420"), &[]),
@@ -54,6 +58,10 @@ mod tests {
         );
         assert!(check(&headers(Some("null"), "127.0.0.1:8420"), &[]).is_err());
         let allowed = vec![normalize("http://Tauri.localhost/")];
-        assert!(check(&headers(Some("http://tauri.localhost"), "127.0.0.1:8420"), &allowed).is_ok());
+        assert!(check(
+            &headers(Some("http://tauri.localhost"), "127.0.0.1:8420"),
+            &allowed
+        )
+        .is_ok());
     }
 }

@@ -53,7 +53,10 @@ pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
 /// Adds the protocol header, and the session cookie when the browser has none.
 fn finish(mut response: Response, new_session: Option<&str>) -> Response {
     let headers = response.headers_mut();
-    headers.insert("x-livetemplate-websocket", HeaderValue::from_static("enabled"));
+    headers.insert(
+        "x-livetemplate-websocket",
+        HeaderValue::from_static("enabled"),
+    );
     if let Some(id) = new_session {
         if let Ok(v) = HeaderValue::from_str(&cookie::set_cookie(id)) {
             headers.append(header::SET_COOKIE, v);
@@ -72,10 +75,16 @@ fn group_of(headers: &HeaderMap) -> (String, bool) {
 
 async fn head_page(headers: HeaderMap) -> Response {
     let (group, new) = group_of(&headers);
-    finish(StatusCode::OK.into_response(), new.then_some(group.as_str()))
+    finish(
+        StatusCode::OK.into_response(),
+        new.then_some(group.as_str()),
+    )
 }
 
-async fn get_page<C: Controller>(State(page): State<Arc<PageState<C>>>, request: Request) -> Response {
+async fn get_page<C: Controller>(
+    State(page): State<Arc<PageState<C>>>,
+    request: Request,
+) -> Response {
     let (mut parts, _) = request.into_parts();
     let query: HashMap<String, String> = match Query::try_from_uri(&parts.uri) {
         Ok(Query(q)) => q,
@@ -93,13 +102,24 @@ async fn get_page<C: Controller>(State(page): State<Arc<PageState<C>>>, request:
     let dispatch = &page.dispatch;
     let mut view = match dispatch.mount(query) {
         Ok(state) => View::<C>::new(state),
-        Err(e) => return finish(error_page(StatusCode::BAD_REQUEST, &e.to_string()), new_session),
+        Err(e) => {
+            return finish(
+                error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+                new_session,
+            )
+        }
     };
     let tree = match dispatch.refresh(&mut view) {
         Ok(tree) => tree,
         Err(e) => {
             tracing::error!(error = %e, "page render failed");
-            return finish(error_page(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered"), new_session);
+            return finish(
+                error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the page could not be rendered",
+                ),
+                new_session,
+            );
         }
     };
     if wants_json(&headers) {
@@ -142,7 +162,11 @@ fn upgrade<C: Controller>(
     let shared = &page.live.inner;
     if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
         tracing::warn!(origin = %refused, "cross-origin WebSocket refused");
-        return (StatusCode::FORBIDDEN, format!("cross-origin WebSocket refused: origin {refused} is not allowed")).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            format!("cross-origin WebSocket refused: origin {refused} is not allowed"),
+        )
+            .into_response();
     }
     let config = SocketConfig {
         max_message_bytes: shared.max_message_bytes,
@@ -169,13 +193,28 @@ async fn post_page<C: Controller>(
 ) -> Response {
     let shared = &page.live.inner;
     if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
-        return (StatusCode::FORBIDDEN, format!("cross-origin request refused: origin {refused} is not allowed")).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            format!("cross-origin request refused: origin {refused} is not allowed"),
+        )
+            .into_response();
     }
     let (group, new) = group_of(&headers);
     let new_session = new.then_some(group.as_str());
     if body.len() > shared.max_message_bytes {
-        let msg = format!("request body of {} bytes is over the limit of {} bytes", body.len(), shared.max_message_bytes);
-        return finish((StatusCode::PAYLOAD_TOO_LARGE, Json(ErrorFrame::new("message_too_large", msg))).into_response(), new_session);
+        let msg = format!(
+            "request body of {} bytes is over the limit of {} bytes",
+            body.len(),
+            shared.max_message_bytes
+        );
+        return finish(
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(ErrorFrame::new("message_too_large", msg)),
+            )
+                .into_response(),
+            new_session,
+        );
     }
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -185,7 +224,14 @@ async fn post_page<C: Controller>(
         match ClientMessage::parse(&String::from_utf8_lossy(&body), shared.max_message_bytes) {
             Ok(msg) => (msg.action_name().to_string(), msg.data_map()),
             Err(e) => {
-                return finish((StatusCode::BAD_REQUEST, Json(ErrorFrame::new(e.code(), e.to_string()))).into_response(), new_session)
+                return finish(
+                    (
+                        StatusCode::BAD_REQUEST,
+                        Json(ErrorFrame::new(e.code(), e.to_string())),
+                    )
+                        .into_response(),
+                    new_session,
+                )
             }
         }
     } else {
@@ -194,7 +240,10 @@ async fn post_page<C: Controller>(
 
     let dispatch = &page.dispatch;
     let update = {
-        let mut views = page.http_views.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut views = page
+            .http_views
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if views.len() >= MAX_HTTP_VIEWS && !views.contains_key(&group) {
             views.clear();
         }
@@ -202,7 +251,12 @@ async fn post_page<C: Controller>(
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(query) {
                 Ok(state) => e.insert(View::new(state)),
-                Err(err) => return finish((StatusCode::BAD_REQUEST, err.to_string()).into_response(), new_session),
+                Err(err) => {
+                    return finish(
+                        (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
+                        new_session,
+                    )
+                }
             },
         };
         // The client's tree is unknown over HTTP: answer with the full tree.
@@ -217,7 +271,11 @@ async fn post_page<C: Controller>(
     if is_json {
         finish(Json(update).into_response(), new_session)
     } else {
-        let location = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+        let location = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_string();
         let mut response = StatusCode::SEE_OTHER.into_response();
         if let Ok(v) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, v);

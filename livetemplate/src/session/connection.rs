@@ -83,7 +83,12 @@ pub(crate) async fn serve_socket<C: Controller>(
     }
 }
 
-fn on_connect<C: Controller>(page: &Dispatch<C>, view: &mut View<C>, session: &super::Session, scope: &TaskScope) {
+fn on_connect<C: Controller>(
+    page: &Dispatch<C>,
+    view: &mut View<C>,
+    session: &super::Session,
+    scope: &TaskScope,
+) {
     let mut next = view.state.clone();
     let mut ctx = Context {
         action: "on_connect".into(),
@@ -91,7 +96,9 @@ fn on_connect<C: Controller>(page: &Dispatch<C>, view: &mut View<C>, session: &s
         session: session.clone(),
         tasks: scope.clone(),
     };
-    match catch_unwind(AssertUnwindSafe(|| page.controller.on_connect(&mut next, &mut ctx))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        page.controller.on_connect(&mut next, &mut ctx)
+    })) {
         Ok(Ok(())) => view.state = next,
         Ok(Err(e)) => view.errors = e.to_map(),
         Err(_) => {

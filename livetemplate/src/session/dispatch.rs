@@ -60,7 +60,11 @@ impl<C: Controller> Dispatch<C> {
     }
 
     /// Renders a state (with its errors) to a tree.
-    pub(crate) fn render(&self, state: &C::State, errors: &Map<String, Value>) -> Result<Node, TemplateError> {
+    pub(crate) fn render(
+        &self,
+        state: &C::State,
+        errors: &Map<String, Value>,
+    ) -> Result<Node, TemplateError> {
         let mut ctx = match serde_json::to_value(state) {
             Ok(Value::Object(map)) => map,
             Ok(other) => Map::from_iter([("state".to_string(), other)]),
@@ -82,7 +86,10 @@ impl<C: Controller> Dispatch<C> {
             Ok(result) => result,
             Err(_) => Err(TemplateError {
                 name: name.clone(),
-                source: minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, "a filter or function panicked"),
+                source: minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "a filter or function panicked",
+                ),
             }),
         }
     }
@@ -127,7 +134,9 @@ impl<C: Controller> Dispatch<C> {
                     session,
                     tasks: tasks.clone(),
                 };
-                let run = catch_unwind(AssertUnwindSafe(|| handler(&self.controller, &mut next, &mut ctx)));
+                let run = catch_unwind(AssertUnwindSafe(|| {
+                    handler(&self.controller, &mut next, &mut ctx)
+                }));
                 match run {
                     Ok(Ok(())) => match self.render(&next, &Map::new()) {
                         Ok(tree) => {
@@ -138,13 +147,17 @@ impl<C: Controller> Dispatch<C> {
                         }
                         Err(e) => {
                             tracing::error!(action, error = %e, "render failed after action");
-                            Err(ActionError::msg(format!("action {action:?} failed: the page could not be rendered")))
+                            Err(ActionError::msg(format!(
+                                "action {action:?} failed: the page could not be rendered"
+                            )))
                         }
                     },
                     Ok(Err(e)) => Err(e),
                     Err(_) => {
                         tracing::error!(action, "action handler panicked");
-                        Err(ActionError::msg(format!("action {action:?} failed unexpectedly")))
+                        Err(ActionError::msg(format!(
+                            "action {action:?} failed unexpectedly"
+                        )))
                     }
                 }
             }

@@ -14,10 +14,13 @@ pub(crate) struct Push {
     pub data: Map<String, Value>,
 }
 
+/// The mailboxes of one group's connections, with their ids.
+type Mailboxes = Vec<(u64, mpsc::UnboundedSender<Push>)>;
+
 /// The live connections of one page, by session group.
 #[derive(Default)]
 pub(crate) struct Hub {
-    groups: Mutex<HashMap<Arc<str>, Vec<(u64, mpsc::UnboundedSender<Push>)>>>,
+    groups: Mutex<HashMap<Arc<str>, Mailboxes>>,
     next_id: AtomicU64,
 }
 
@@ -61,7 +64,7 @@ impl Hub {
         self.lock().get(group).map_or(0, Vec::len)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Vec<(u64, mpsc::UnboundedSender<Push>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Mailboxes>> {
         // A panic while holding this lock cannot leave the map inconsistent
         // (every update is a single insert or retain), so keep going.
         self.groups.lock().unwrap_or_else(PoisonError::into_inner)

@@ -10,7 +10,7 @@ mod hub;
 mod tasks;
 
 pub(crate) use connection::{serve_socket, SocketConfig};
-pub(crate) use dispatch::{View, Dispatch};
+pub(crate) use dispatch::{Dispatch, View};
 pub(crate) use hub::{Hub, Push};
 pub(crate) use tasks::TaskScope;
 
@@ -57,7 +57,11 @@ impl Session {
     /// Runs `action` with `data` on every live connection of the group and
     /// pushes each one's update. Returns how many connections it reached, or
     /// [`SessionError::NoLiveConnection`] when there were none.
-    pub fn trigger_action(&self, action: &str, data: impl Serialize) -> Result<usize, SessionError> {
+    pub fn trigger_action(
+        &self,
+        action: &str,
+        data: impl Serialize,
+    ) -> Result<usize, SessionError> {
         let data = match serde_json::to_value(data) {
             Ok(Value::Object(map)) => map,
             Ok(Value::Null) => Map::new(),

@@ -10,14 +10,21 @@ pub(crate) fn action_names(source: &str) -> Vec<String> {
     let mut names = Vec::new();
     let lower = source.to_ascii_lowercase();
     let mut push = |name: &str| {
-        if !name.is_empty() && !name.contains("{{") && !name.contains("{%") && !names.iter().any(|n| n == name) {
+        if !name.is_empty()
+            && !name.contains("{{")
+            && !name.contains("{%")
+            && !names.iter().any(|n| n == name)
+        {
             names.push(name.to_string());
         }
     };
     for tag in ["<button", "<form"] {
         let mut from = 0;
         while let Some(pos) = lower[from..].find(tag).map(|p| p + from) {
-            let end = lower[pos..].find('>').map(|p| p + pos).unwrap_or(lower.len());
+            let end = lower[pos..]
+                .find('>')
+                .map(|p| p + pos)
+                .unwrap_or(lower.len());
             let attrs = &source[pos..end];
             if tag == "<form" {
                 if let Some(v) = attr(attrs, "lvt-form:action") {

@@ -151,13 +151,15 @@ impl Writer<'_> {
             "if" => {
                 self.mark(Mark::NodeStart);
                 self.tag("{%", "%}", inner, line);
-                self.stack.push(if marking { Frame::If } else { Frame::Plain });
+                self.stack
+                    .push(if marking { Frame::If } else { Frame::Plain });
             }
             "for" => {
                 self.mark(Mark::RangeStart);
                 self.tag("{%", "%}", inner, line);
                 self.mark(Mark::Item);
-                self.stack.push(if marking { Frame::For } else { Frame::Plain });
+                self.stack
+                    .push(if marking { Frame::For } else { Frame::Plain });
             }
             "else" if top == Some(Frame::For) => {
                 self.tag("{%", "%}", inner, line);
@@ -188,7 +190,11 @@ impl Writer<'_> {
             }
             "block" | "with" | "autoescape" => {
                 self.tag("{%", "%}", inner, line);
-                self.stack.push(if marking { Frame::Transparent } else { Frame::Plain });
+                self.stack.push(if marking {
+                    Frame::Transparent
+                } else {
+                    Frame::Plain
+                });
             }
             "endcall" | "endfilter" | "endmacro" | "endset" | "endblock" | "endwith"
             | "endautoescape" => {

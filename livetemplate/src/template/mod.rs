@@ -84,7 +84,11 @@ impl Templates {
     }
 
     /// Renders `name` with `ctx` to a tree.
-    pub fn render_tree(&self, name: &str, ctx: impl serde::Serialize) -> Result<Node, TemplateError> {
+    pub fn render_tree(
+        &self,
+        name: &str,
+        ctx: impl serde::Serialize,
+    ) -> Result<Node, TemplateError> {
         let err = |source| TemplateError {
             name: name.to_string(),
             source,
@@ -97,22 +101,35 @@ impl Templates {
             .and_then(|t| t.render(&ctx))
             // The instrumented source is not what the user wrote: report the
             // error as the plain template raises it.
-            .map_err(|live_err| match self.inner.plain.get_template(name).and_then(|t| t.render(&ctx)) {
-                Err(plain_err) => err(plain_err),
-                Ok(_) => err(live_err),
+            .map_err(|live_err| {
+                match self
+                    .inner
+                    .plain
+                    .get_template(name)
+                    .and_then(|t| t.render(&ctx))
+                {
+                    Err(plain_err) => err(plain_err),
+                    Ok(_) => err(live_err),
+                }
             })?;
         Ok(tree::build(&output, &self.inner.markers))
     }
 
     /// Renders `name` as plain minijinja would, without any instrumentation
     /// (for layouts, which are never live, and for checking the runtime).
-    pub fn render_plain(&self, name: &str, ctx: impl serde::Serialize) -> Result<String, TemplateError> {
+    pub fn render_plain(
+        &self,
+        name: &str,
+        ctx: impl serde::Serialize,
+    ) -> Result<String, TemplateError> {
         let err = |source| TemplateError {
             name: name.to_string(),
             source,
         };
         let template = self.inner.plain.get_template(name).map_err(err)?;
-        template.render(Value::from(minijinja::value::Serde(&ctx))).map_err(err)
+        template
+            .render(Value::from(minijinja::value::Serde(&ctx)))
+            .map_err(err)
     }
 
     /// The source of a template, as the loader returns it.
@@ -121,11 +138,14 @@ impl Templates {
     }
 }
 
+/// A change made to the environment before templates load.
+type Configure = Box<dyn Fn(&mut Environment<'static>)>;
+
 /// Configures [`Templates`]: whitespace handling and environment additions.
 pub struct TemplatesBuilder {
     loader: Loader,
     syntax: SyntaxConfig,
-    configure: Vec<Box<dyn Fn(&mut Environment<'static>)>>,
+    configure: Vec<Configure>,
 }
 
 impl TemplatesBuilder {

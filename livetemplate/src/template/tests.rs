@@ -29,20 +29,33 @@ fn escaping_is_on_for_every_file_name() {
     for name in ["page.tmpl", "page.txt", "page", "page.html"] {
         let tree = t.render_tree(name, context! { v => "<script>" }).unwrap();
         assert_eq!(tree.to_html(), "&lt;script&gt;", "{name}");
-        assert_eq!(t.render_plain(name, context! { v => "<script>" }).unwrap(), "&lt;script&gt;");
+        assert_eq!(
+            t.render_plain(name, context! { v => "<script>" }).unwrap(),
+            "&lt;script&gt;"
+        );
     }
 }
 
 #[test]
 fn conditional_becomes_a_nested_node() {
     let t = one("{% if on %}<b>{{ x }}</b>{% elif other %}o{% else %}off{% endif %}!");
-    let tree = t.render_tree("t.html", context! { on => true, x => 1 }).unwrap();
-    let Slot::Node(branch) = &tree.slots[0] else { panic!("{tree:?}") };
+    let tree = t
+        .render_tree("t.html", context! { on => true, x => 1 })
+        .unwrap();
+    let Slot::Node(branch) = &tree.slots[0] else {
+        panic!("{tree:?}")
+    };
     assert_eq!(branch.statics, ["<b>", "</b>"]);
     let tree = t.render_tree("t.html", context! { on => false }).unwrap();
-    let Slot::Node(branch) = &tree.slots[0] else { panic!() };
+    let Slot::Node(branch) = &tree.slots[0] else {
+        panic!()
+    };
     assert_eq!(branch.statics, ["off"]);
-    for ctx in [context! { on => true, x => "<" }, context! { other => 1 }, context! {}] {
+    for ctx in [
+        context! { on => true, x => "<" },
+        context! { other => 1 },
+        context! {},
+    ] {
         assert_same(&t, ctx);
     }
 }
@@ -50,12 +63,20 @@ fn conditional_becomes_a_nested_node() {
 #[test]
 fn loop_becomes_a_range_with_shared_statics() {
     let t = one("<ul>{% for i in items %}<li>{{ i }}</li>{% else %}<li>none</li>{% endfor %}</ul>");
-    let tree = t.render_tree("t.html", context! { items => [1, 2] }).unwrap();
-    let Slot::Range(r) = &tree.slots[0] else { panic!() };
+    let tree = t
+        .render_tree("t.html", context! { items => [1, 2] })
+        .unwrap();
+    let Slot::Range(r) = &tree.slots[0] else {
+        panic!()
+    };
     assert_eq!(r.statics, ["<li>", "</li>"]);
     assert_eq!(r.items.len(), 2);
-    let tree = t.render_tree("t.html", context! { items => Vec::<i32>::new() }).unwrap();
-    let Slot::Range(r) = &tree.slots[0] else { panic!() };
+    let tree = t
+        .render_tree("t.html", context! { items => Vec::<i32>::new() })
+        .unwrap();
+    let Slot::Range(r) = &tree.slots[0] else {
+        panic!()
+    };
     assert!(r.items.is_empty());
     assert_eq!(r.else_node.as_ref().unwrap().statics, ["<li>none</li>"]);
     assert_same(&t, context! { items => [1, 2, 3] });
@@ -65,15 +86,25 @@ fn loop_becomes_a_range_with_shared_statics() {
 #[test]
 fn whitespace_control_matches_plain_minijinja() {
     let src = "<ul>\n  {%- for i in items %}\n    <li>{{ i -}}  </li>\n  {% endfor -%}\n</ul>\n{# c #}\n  {% if x %}\n  y\n  {% endif %}\n";
-    for (trim, lstrip, keep) in [(false, false, false), (true, true, false), (true, false, true), (false, true, true)] {
+    for (trim, lstrip, keep) in [
+        (false, false, false),
+        (true, true, false),
+        (true, false, true),
+        (false, true, true),
+    ] {
         let syntax = SyntaxConfig::builder()
             .trim_blocks(trim)
             .lstrip_blocks(lstrip)
             .keep_trailing_newline(keep)
             .build()
             .unwrap();
-        let t = Templates::builder(move |_| Some(src.to_string())).syntax(syntax).build();
-        for ctx in [context! { items => [1, 2], x => true }, context! { items => [3] }] {
+        let t = Templates::builder(move |_| Some(src.to_string()))
+            .syntax(syntax)
+            .build();
+        for ctx in [
+            context! { items => [1, 2], x => true },
+            context! { items => [3] },
+        ] {
             assert_same(&t, ctx);
         }
     }
@@ -109,7 +140,9 @@ fn extends_and_blocks_render_as_plain() {
     let t = Templates::from_fn(|name| {
         Some(
             match name {
-                "t.html" => "{% extends 'base.html' %}{% block body %}[{{ x }}]{{ super() }}{% endblock %}",
+                "t.html" => {
+                    "{% extends 'base.html' %}{% block body %}[{{ x }}]{{ super() }}{% endblock %}"
+                }
                 "base.html" => "<main>{% block body %}base{% endblock %}</main>",
                 _ => return None,
             }
@@ -122,7 +155,8 @@ fn extends_and_blocks_render_as_plain() {
 #[test]
 fn recursive_loops_render_as_plain() {
     let t = one("{% for n in tree recursive %}<li>{{ n.name }}{% if n.children %}<ul>{{ loop(n.children) }}</ul>{% endif %}</li>{% endfor %}");
-    let ctx = context! { tree => [context! { name => "a", children => [context! { name => "b" }] }] };
+    let ctx =
+        context! { tree => [context! { name => "a", children => [context! { name => "b" }] }] };
     assert_same(&t, ctx);
 }
 
@@ -154,5 +188,8 @@ fn error_lines_point_at_the_original_source() {
     let plain = t.render_plain("t.html", context! {}).unwrap_err();
     assert_eq!(err.source.line(), plain.source.line());
     assert_eq!(err.source.line(), Some(8));
-    assert!(!format!("{err:#}").contains('\u{E000}'), "markers leak into errors: {err:#}");
+    assert!(
+        !format!("{err:#}").contains('\u{E000}'),
+        "markers leak into errors: {err:#}"
+    );
 }

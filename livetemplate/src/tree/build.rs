@@ -24,10 +24,7 @@ struct Unbalanced;
 type Pieces<'a> = std::iter::Peekable<crate::template::marker::Scan<'a>>;
 
 /// Parses pieces into a node until one of `until` (returned) or the end.
-fn parse_node(
-    pieces: &mut Pieces<'_>,
-    until: &[Mark],
-) -> Result<(Node, Option<Mark>), Unbalanced> {
+fn parse_node(pieces: &mut Pieces<'_>, until: &[Mark]) -> Result<(Node, Option<Mark>), Unbalanced> {
     let mut node = Node::text("");
     while let Some(piece) = pieces.next() {
         match piece {

@@ -12,7 +12,7 @@ mod wire;
 
 pub(crate) use build::build;
 pub use wire::{apply_update, render_html, TreeError};
-pub(crate) use wire::{node_json, slot_json, range_json, text_json};
+pub(crate) use wire::{node_json, range_json, slot_json, text_json};
 
 /// Static text with dynamic slots between; `statics.len() == slots.len() + 1`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -165,8 +165,16 @@ fn render_value(v: &Value, out: &mut String) {
 }
 
 fn render_range(map: &Map<String, Value>, out: &mut String) {
-    let items = map.get("d").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let statics = map.get("s").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let items = map
+        .get("d")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let statics = map
+        .get("s")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     if items.is_empty() {
         if let Some(e) = map.get("else") {
             render_value(e, out);

@@ -38,7 +38,11 @@ impl Controller for ServerPush {
 
 impl ServerPush {
     /// Flips to the running view and starts a 10 × 1 s ticker task.
-    fn start_timer(&self, state: &mut ServerPushState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn start_timer(
+        &self,
+        state: &mut ServerPushState,
+        ctx: &mut Context,
+    ) -> Result<(), ActionError> {
         if state.running {
             return Ok(());
         }
@@ -55,7 +59,10 @@ impl ServerPush {
             ticker.tick().await; // the first tick is immediate
             for elapsed in 1..=TICK_COUNT {
                 ticker.tick().await;
-                if session.trigger_action("tick", json!({ "elapsed": elapsed })).is_err() {
+                if session
+                    .trigger_action("tick", json!({ "elapsed": elapsed }))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -70,7 +77,11 @@ impl ServerPush {
         Ok(())
     }
 
-    fn timer_done(&self, state: &mut ServerPushState, _ctx: &mut Context) -> Result<(), ActionError> {
+    fn timer_done(
+        &self,
+        state: &mut ServerPushState,
+        _ctx: &mut Context,
+    ) -> Result<(), ActionError> {
         state.running = false;
         Ok(())
     }

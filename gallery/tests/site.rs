@@ -1,0 +1,86 @@
+//! The gallery site, in process: every example builds, pages render, and the
+//! Server Push example pushes ticks.
+
+use livetemplate::testing::TestServer;
+
+async fn server() -> TestServer {
+    let gallery = gallery::app().expect("every example page builds");
+    TestServer::start(gallery.router).await
+}
+
+#[tokio::test]
+async fn index_lists_categories_and_examples() {
+    let server = server().await;
+    let index = server.request("GET", "/", &[], "").await.unwrap();
+    assert_eq!(index.status, 200);
+    assert!(index.body.contains("Real-Time &amp; Multi-User"));
+    assert!(
+        index
+            .body
+            .contains(r#"href="&#x2f;realtime&#x2f;server-push""#),
+        "{}",
+        index.body
+    );
+    let json = server
+        .request("GET", "/api/index.json", &[], "")
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(
+        v["categories"][0]["examples"][0]["path"],
+        "/realtime/server-push"
+    );
+}
+
+#[tokio::test]
+async fn server_push_page_matches_the_seed_and_shows_its_sources() {
+    let server = server().await;
+    let page = server
+        .request("GET", "/realtime/server-push", &[], "")
+        .await
+        .unwrap();
+    assert_eq!(page.status, 200);
+    for text in [
+        "<h3>Server Push</h3>",
+        r#"<button name="startTimer">Start Timer</button>"#,
+        "Click Start and watch the counter tick up once per second.",
+        "fn start_timer",
+    ] {
+        assert!(page.body.contains(text), "missing {text:?}");
+    }
+    assert!(
+        !page.body.contains("<p><small>Last completed"),
+        "nothing completed yet"
+    );
+}
+
+#[tokio::test]
+async fn start_timer_shows_the_running_view_and_ticks_arrive() {
+    let server = server().await;
+    let mut tab = server
+        .browser()
+        .open("/realtime/server-push")
+        .await
+        .unwrap();
+    tab.click("startTimer").await.unwrap();
+    assert!(
+        tab.html()
+            .contains(r#"<p aria-busy="true">Timer running: <strong>0</strong> / 10s</p>"#),
+        "{}",
+        tab.html()
+    );
+    assert!(!tab.html().contains("Start Timer"));
+    tab.wait_for_text("Timer running: 1 / 10s").await.unwrap();
+}
+
+#[tokio::test]
+async fn metrics_expose_connections_and_tasks() {
+    let server = server().await;
+    let metrics = server.request("GET", "/metrics", &[], "").await.unwrap();
+    assert!(
+        metrics.body.contains("\nlivetemplate_connections 0\n"),
+        "{}",
+        metrics.body
+    );
+    assert!(metrics.body.contains("\nlivetemplate_tasks 0\n"));
+}

@@ -1,0 +1,167 @@
+//! The page over plain HTTP: HTML, JSON, HEAD, POSTed actions, start-up checks.
+
+mod common;
+
+use common::{serve, templates, Counter};
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError, LiveTemplate};
+use serde_json::Value;
+
+#[tokio::test]
+async fn get_serves_the_wrapper_header_and_cookie() {
+    let (server, _live) = serve(Counter::default()).await;
+    let resp = server.request("GET", "/counter", &[], "").await.unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("x-livetemplate-websocket"), Some("enabled"));
+    let cookie = resp.header("set-cookie").unwrap();
+    assert!(
+        cookie.starts_with("livetemplate-id=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        resp.body.contains(r#"data-lvt-loading="true">"#),
+        "{}",
+        resp.body
+    );
+    assert!(resp.body.contains(r#"<div data-lvt-id="lvt-"#));
+    assert!(resp.body.contains("Count: <b>0</b>"));
+    assert!(resp.body.contains(livetemplate::CLIENT_SCRIPT_PATH));
+}
+
+#[tokio::test]
+async fn head_answers_headers_only() {
+    let (server, _live) = serve(Counter::default()).await;
+    let resp = server.request("HEAD", "/counter", &[], "").await.unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("x-livetemplate-websocket"), Some("enabled"));
+    assert!(resp.body.is_empty());
+}
+
+#[tokio::test]
+async fn json_get_returns_the_full_tree() {
+    let (server, _live) = serve(Counter::default()).await;
+    let resp = server
+        .request("GET", "/counter", &[("accept", "application/json")], "")
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&resp.body).unwrap();
+    assert_eq!(v["meta"]["success"], true);
+    assert!(v["tree"]["s"].is_array(), "{v}");
+}
+
+#[tokio::test]
+async fn posted_json_actions_work_while_the_socket_is_down() {
+    let (server, _live) = serve(Counter::default()).await;
+    let headers = [
+        ("content-type", "application/json"),
+        ("cookie", "livetemplate-id=posttest"),
+    ];
+    let body = r#"{"action":"increment"}"#;
+    let first: Value = serde_json::from_str(
+        &server
+            .request("POST", "/counter", &headers, body)
+            .await
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(first["meta"]["action"], "increment");
+    let second: Value = serde_json::from_str(
+        &server
+            .request("POST", "/counter", &headers, body)
+            .await
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    let mut tree = Value::Null;
+    livetemplate::tree::apply_update(&mut tree, &second["tree"]).unwrap();
+    assert!(
+        livetemplate::tree::render_html(&tree).contains("Count: <b>2</b>"),
+        "state kept between POSTs"
+    );
+
+    let bad = server
+        .request(
+            "POST",
+            "/counter",
+            &[("content-type", "application/json")],
+            "{oops",
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("malformed_message"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn form_post_without_javascript_redirects_back() {
+    let (server, _live) = serve(Counter::default()).await;
+    let resp = server
+        .request(
+            "POST",
+            "/counter?start=1",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("cookie", "livetemplate-id=formtest"),
+            ],
+            "increment=",
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 303);
+    assert_eq!(resp.header("location"), Some("/counter?start=1"));
+}
+
+#[tokio::test]
+async fn the_client_script_is_the_stock_bundle() {
+    let (server, _live) = serve(Counter::default()).await;
+    let resp = server
+        .request("GET", livetemplate::CLIENT_SCRIPT_PATH, &[], "")
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 200);
+    let installed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../node_modules/@livetemplate/client/dist/livetemplate-client.browser.js"
+    ))
+    .unwrap();
+    assert_eq!(resp.body.len(), installed.len());
+    assert!(resp.body == installed);
+}
+
+struct Sloppy;
+
+impl Controller for Sloppy {
+    type State = ();
+    fn actions(actions: &mut Actions<Self>) {
+        actions.on("increment", |_, _: &mut (), _: &mut Context| {
+            Ok::<_, ActionError>(())
+        });
+    }
+}
+
+#[test]
+fn a_template_action_without_a_handler_is_reported_at_start_up() {
+    let live = LiveTemplate::new(templates());
+    let Err(err) = live.page("counter.html", Sloppy).build::<()>() else {
+        panic!("must fail")
+    };
+    assert!(
+        matches!(&err, LiveError::MissingHandler { action, .. } if action == "fail"),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("uses action \"fail\"") && msg.contains("handlers: increment"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_missing_template_is_reported_at_start_up() {
+    let live = LiveTemplate::new(templates());
+    let err = live.page("nope.html", Sloppy).build::<()>().err().unwrap();
+    assert!(matches!(err, LiveError::TemplateNotFound(_)));
+}

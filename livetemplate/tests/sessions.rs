@@ -1,0 +1,132 @@
+//! trigger_action, session groups, and tasks tied to connections.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use common::{serve, until, Counter};
+use livetemplate::SessionError;
+use tokio::sync::mpsc;
+
+#[tokio::test]
+async fn trigger_action_reaches_every_tab_of_the_group_and_no_other() {
+    let (tx, mut sessions) = mpsc::unbounded_channel();
+    let (server, _live) = serve(Counter {
+        sessions: Some(tx),
+        ..Default::default()
+    })
+    .await;
+    let mut ana = server.browser();
+    let mut tab1 = ana.open("/counter").await.unwrap();
+    let mut tab2 = ana.open("/counter").await.unwrap();
+    let mut other = server.browser().open("/counter").await.unwrap();
+    let session = sessions.recv().await.unwrap();
+    let _ = (sessions.recv().await, sessions.recv().await);
+
+    assert_eq!(
+        session.trigger_action("increment", ()).unwrap(),
+        2,
+        "both of ana's tabs"
+    );
+    for tab in [&mut tab1, &mut tab2] {
+        let frame = tab.next_frame().await.unwrap();
+        let livetemplate::testing::Frame::Update { meta, tree, .. } = frame else {
+            panic!()
+        };
+        assert!(
+            meta.get("action").is_none(),
+            "a push carries no action echo: {meta}"
+        );
+        assert_eq!(tree, serde_json::json!({ "0": "1" }));
+        assert!(tab.text().contains("Count: 1"));
+    }
+    // The other browser got nothing.
+    other.click("increment").await.unwrap();
+    assert!(other.text().contains("Count: 1"));
+}
+
+#[tokio::test]
+async fn each_tab_runs_the_trigger_against_its_own_state() {
+    let (tx, mut sessions) = mpsc::unbounded_channel();
+    let (server, _live) = serve(Counter {
+        sessions: Some(tx),
+        ..Default::default()
+    })
+    .await;
+    let mut browser = server.browser();
+    let mut tab1 = browser.open("/counter?start=10").await.unwrap();
+    let mut tab2 = browser.open("/counter?start=20").await.unwrap();
+    let session = sessions.recv().await.unwrap();
+    session.trigger_action("increment", ()).unwrap();
+    tab1.wait_for_text("Count: 11").await.unwrap();
+    tab2.wait_for_text("Count: 21").await.unwrap();
+}
+
+#[tokio::test]
+async fn trigger_action_errors_once_the_group_has_no_live_connection() {
+    let (tx, mut sessions) = mpsc::unbounded_channel();
+    let (server, live) = serve(Counter {
+        sessions: Some(tx),
+        ..Default::default()
+    })
+    .await;
+    let tab = server.browser().open("/counter").await.unwrap();
+    let session = sessions.recv().await.unwrap();
+    assert_eq!(session.live_connections(), 1);
+    tab.close().await;
+    let metrics = live.metrics();
+    until(|| metrics.connections() == 0, "connection closed").await;
+    assert_eq!(
+        session.trigger_action("increment", ()),
+        Err(SessionError::NoLiveConnection)
+    );
+}
+
+#[tokio::test]
+async fn a_task_that_checks_trigger_errors_ends_with_the_tab() {
+    let (server, live) = serve(Counter::default()).await;
+    let mut tab = server.browser().open("/counter").await.unwrap();
+    tab.click("startWorker").await.unwrap();
+    tab.wait_for_text("Count: 3").await.unwrap(); // the worker is pushing
+    let metrics = live.metrics();
+    assert_eq!(metrics.tasks(), 1);
+    tab.close().await;
+    until(
+        || metrics.tasks() == 0 && metrics.connections() == 0,
+        "task and connection gone",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_task_that_never_checks_anything_is_cancelled_with_its_connection() {
+    let counter = Counter::default();
+    let disconnects = counter.disconnects.clone();
+    let (server, live) = serve(counter).await;
+    let mut tab = server.browser().open("/counter").await.unwrap();
+    tab.click("start_stubborn").await.unwrap();
+    tab.click("start_stubborn").await.unwrap();
+    let metrics = live.metrics();
+    assert_eq!(metrics.tasks(), 2);
+    tab.close().await;
+    until(|| metrics.tasks() == 0, "stubborn tasks cancelled").await;
+    until(
+        || disconnects.load(Ordering::SeqCst) == 1,
+        "on_disconnect ran",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_connections_and_ends_tasks() {
+    let (server, live) = serve(Counter::default()).await;
+    let mut tab = server.browser().open("/counter").await.unwrap();
+    tab.click("start_stubborn").await.unwrap();
+    live.shutdown();
+    let metrics = live.metrics();
+    until(
+        || metrics.tasks() == 0 && metrics.connections() == 0,
+        "everything closed",
+    )
+    .await;
+}
