@@ -175,3 +175,86 @@ impl<C: Controller> Dispatch<C> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    struct Todo;
+
+    #[derive(Clone, Default, Serialize, Deserialize)]
+    struct Items {
+        items: Vec<String>,
+    }
+
+    impl Controller for Todo {
+        type State = Items;
+        fn actions(actions: &mut Actions<Self>) {
+            actions.on("add_item", |_, s: &mut Items, ctx: &mut Context| {
+                let title = ctx.get_string("title");
+                if title.is_empty() {
+                    return Err(ActionError::field("title", "required"));
+                }
+                s.items.push(title);
+                Ok(())
+            });
+        }
+    }
+
+    fn dispatch() -> Dispatch<Todo> {
+        let src = "<ul>{% for i in items %}<li>{{ i }}</li>{% endfor %}</ul>{{ lvt.errors.title }}";
+        Dispatch {
+            controller: Todo,
+            actions: Actions::collect(),
+            templates: Templates::from_fn(move |_| Some(src.into())),
+            template: "todo.html".into(),
+            hub: Arc::new(Hub::default()),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    fn run(d: &Dispatch<Todo>, view: &mut View<Todo>, action: &str, data: Value) -> Value {
+        let scope = TaskScope::new(CancellationToken::new(), d.metrics.clone());
+        let Value::Object(data) = data else { panic!() };
+        d.run(view, action, data, d.session(&Arc::from("g")), &scope)
+    }
+
+    #[test]
+    fn actions_find_their_handler_by_any_spelling_and_update_minimally() {
+        let d = dispatch();
+        let mut view = View::new(Items::default());
+        let first = d.refresh(&mut view).unwrap();
+        assert!(
+            first.get("s").is_some(),
+            "the first render is the full tree"
+        );
+        let update = run(&d, &mut view, "addItem", json!({ "title": "milk" }));
+        assert_eq!(update["0"]["d"], json!([{ "0": "milk" }]));
+        assert_eq!(view.state.items, ["milk"]);
+    }
+
+    #[test]
+    fn errors_keep_the_state_and_reach_the_template() {
+        let d = dispatch();
+        let mut view = View::new(Items {
+            items: vec!["a".into()],
+        });
+        d.refresh(&mut view).unwrap();
+        let update = run(&d, &mut view, "add-item", json!({}));
+        assert_eq!(view.errors["title"], "required");
+        assert_eq!(view.state.items, ["a"]);
+        assert_eq!(
+            update,
+            json!({ "1": "required" }),
+            "only the error slot changes"
+        );
+
+        let update = run(&d, &mut view, "nope", json!({}));
+        assert_eq!(view.errors["_general"], "unknown action \"nope\"");
+        assert_eq!(update, json!({ "1": "" }));
+    }
+}

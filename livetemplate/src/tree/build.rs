@@ -122,3 +122,51 @@ fn push_slot(node: &mut Node, slot: Slot) {
     node.slots.push(slot);
     node.statics.push(String::new());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unbalanced_markers_fall_back_to_one_static_node() {
+        let m = Markers::random();
+        let out = format!("a{}b{}c", m.text(Mark::ExprStart), m.text(Mark::RangeEnd));
+        let node = build(&out, &m);
+        assert_eq!(node, Node::text("abc"));
+    }
+
+    #[test]
+    fn loop_items_with_different_statics_each_get_their_own_node() {
+        let m = Markers::random();
+        let (r, i, q) = (
+            m.text(Mark::RangeStart),
+            m.text(Mark::Item),
+            m.text(Mark::RangeEnd),
+        );
+        let out = format!("{r}{i}<a>{i}<b>{q}");
+        let node = build(&out, &m);
+        let Slot::Range(range) = &node.slots[0] else {
+            panic!("{node:?}")
+        };
+        assert_eq!(range.statics, ["", ""]);
+        assert_eq!(range.items[0], vec![Slot::Node(Node::text("<a>"))]);
+        assert_eq!(node.to_html(), "<a><b>");
+    }
+
+    #[test]
+    fn an_expression_holding_structure_becomes_a_node() {
+        let m = Markers::random();
+        let (e, z, n) = (
+            m.text(Mark::ExprStart),
+            m.text(Mark::End),
+            m.text(Mark::NodeStart),
+        );
+        let out = format!("<p>{e}x{n}y{z}{z}</p>");
+        let node = build(&out, &m);
+        let Slot::Node(inner) = &node.slots[0] else {
+            panic!("{node:?}")
+        };
+        assert_eq!(inner.statics, ["x", ""]);
+        assert_eq!(node.to_html(), "<p>xy</p>");
+    }
+}
