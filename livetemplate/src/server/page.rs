@@ -100,8 +100,8 @@ async fn get_page<C: Controller>(
     }
     let new_session = new.then_some(group.as_str());
     let dispatch = &page.dispatch;
-    let mut view = match dispatch.mount(query) {
-        Ok(state) => View::<C>::new(state),
+    let state = match dispatch.mount(query) {
+        Ok(state) => state,
         Err(e) => {
             return finish(
                 error_page(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -109,7 +109,7 @@ async fn get_page<C: Controller>(
             )
         }
     };
-    let tree = match dispatch.refresh(&mut view) {
+    let tree = match dispatch.render(&state, &Map::new()) {
         Ok(tree) => tree,
         Err(e) => {
             tracing::error!(error = %e, "page render failed");
@@ -123,9 +123,12 @@ async fn get_page<C: Controller>(
         }
     };
     if wants_json(&headers) {
-        return finish(Json(Envelope::first(tree)).into_response(), new_session);
+        return finish(
+            Json(Envelope::first(crate::diff::full(&tree))).into_response(),
+            new_session,
+        );
     }
-    let inner = view.tree.as_ref().map(|t| t.to_html()).unwrap_or_default();
+    let inner = tree.to_html();
     let wrapper = format!(
         r#"<div data-lvt-id="lvt-{}" data-lvt-loading="true">{inner}</div>"#,
         &cookie::random_id()[..12]
