@@ -34,6 +34,10 @@ async fn trigger_action_reaches_every_tab_of_the_group_and_no_other() {
             panic!()
         };
         assert!(
+            meta.is_null(),
+            "a push that went well carries no meta: {meta}"
+        );
+        assert!(
             meta.get("action").is_none(),
             "a push carries no action echo: {meta}"
         );
@@ -129,4 +133,26 @@ async fn shutdown_closes_connections_and_ends_tasks() {
         "everything closed",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_failing_push_reports_its_error_in_meta_and_on_the_page() {
+    let (tx, mut sessions) = mpsc::unbounded_channel();
+    let (server, _live) = serve(Counter {
+        sessions: Some(tx),
+        ..Default::default()
+    })
+    .await;
+    let mut tab = server.browser().open("/counter").await.unwrap();
+    let session = sessions.recv().await.unwrap();
+    session.trigger_action("fail", ()).unwrap();
+    let frame = tab.next_frame().await.unwrap();
+    let livetemplate::testing::Frame::Update { meta, .. } = &frame else {
+        panic!()
+    };
+    assert_eq!(meta["success"], false);
+    assert_eq!(meta["errors"]["_general"], "the action failed on purpose");
+    assert!(meta.get("action").is_none());
+    assert!(tab.text().contains("the action failed on purpose"));
+    assert!(tab.text().contains("Count: 0"));
 }

@@ -8,8 +8,10 @@ use serde_json::{Map, Value};
 pub struct Envelope {
     /// The tree update (`{}` when nothing changed).
     pub tree: Value,
-    /// What happened.
-    pub meta: Meta,
+    /// What happened; left out of pushes that went well (nothing to say,
+    /// and every byte counts when a push fans out to many tabs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
 }
 
 /// The `meta` of an update.
@@ -29,28 +31,27 @@ pub struct Meta {
 }
 
 impl Envelope {
-    /// An update answering `action` (or a push when `action` is `None`).
+    /// An update answering `action`, or a push when `action` is `None`
+    /// (a push carries `meta` only to report errors).
     pub fn update(tree: Value, errors: &Map<String, Value>, action: Option<&str>) -> Envelope {
-        Envelope {
-            tree,
-            meta: Meta {
-                success: errors.is_empty(),
-                errors: errors.clone(),
-                action: action.map(str::to_string),
-                capabilities: None,
-            },
-        }
+        let meta = (action.is_some() || !errors.is_empty()).then(|| Meta {
+            success: errors.is_empty(),
+            errors: errors.clone(),
+            action: action.map(str::to_string),
+            capabilities: None,
+        });
+        Envelope { tree, meta }
     }
 
     /// The first frame of a connection: the full tree and the capabilities.
     pub fn first(tree: Value) -> Envelope {
         Envelope {
             tree,
-            meta: Meta {
+            meta: Some(Meta {
                 success: true,
                 capabilities: Some(super::CAPABILITIES.to_vec()),
                 ..Meta::default()
-            },
+            }),
         }
     }
 
