@@ -66,22 +66,42 @@ fn case_lines(templates: &Templates, name: &str, states: &str) -> Vec<Value> {
     lines
 }
 
-#[test]
-fn the_corpus_renders_identically_in_the_stock_client() {
-    let dir = repo().join("tests/conformance/corpus");
-    let templates = Templates::from_dir(&dir);
+/// Every `NAME.jsonl` under `states_dir` (recursively), with its template
+/// `NAME.html` at the same relative path under `templates_dir`.
+fn cases(states_dir: &Path, templates_dir: &Path) -> Vec<Value> {
+    let templates = Templates::from_dir(templates_dir);
     let mut lines = Vec::new();
-    let mut cases = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let states = std::fs::read_to_string(&path).unwrap();
-            lines.extend(case_lines(&templates, &format!("{stem}.html"), &states));
-            cases += 1;
+    let mut pending = vec![states_dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                let rel = path
+                    .strip_prefix(states_dir)
+                    .unwrap()
+                    .with_extension("html");
+                let name = rel.to_string_lossy().replace('\\', "/");
+                let states = std::fs::read_to_string(&path).unwrap();
+                lines.extend(case_lines(&templates, &name, &states));
+            }
         }
     }
-    assert!(cases >= 7, "the corpus is there ({cases} cases)");
+    lines
+}
+
+#[test]
+fn the_corpus_renders_identically_in_the_stock_client() {
+    let conformance = repo().join("tests/conformance");
+    let mut lines = cases(&conformance.join("corpus"), &conformance.join("corpus"));
+    // The gallery's own templates, with scripted states, read where they live.
+    lines.extend(cases(
+        &conformance.join("gallery"),
+        &repo().join("templates"),
+    ));
+    let case_count = lines.iter().filter(|l| l.get("reset").is_some()).count();
+    assert!(case_count >= 7, "the corpus is there ({case_count} cases)");
     let (ok, mismatches) = replay(&lines);
     assert!(ok, "the client renders differently:\n{mismatches}");
 }
