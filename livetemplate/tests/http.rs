@@ -57,24 +57,16 @@ async fn posted_json_actions_work_while_the_socket_is_down() {
         ("content-type", "application/json"),
         ("cookie", "livetemplate-id=posttest"),
     ];
-    let body = r#"{"action":"increment"}"#;
-    let first: Value = serde_json::from_str(
-        &server
-            .request("POST", "/counter", &headers, body)
+    let post = || async {
+        let resp = server
+            .request("POST", "/counter", &headers, r#"{"action":"increment"}"#)
             .await
-            .unwrap()
-            .body,
-    )
-    .unwrap();
+            .unwrap();
+        serde_json::from_str::<Value>(&resp.body).unwrap()
+    };
+    let first = post().await;
     assert_eq!(first["meta"]["action"], "increment");
-    let second: Value = serde_json::from_str(
-        &server
-            .request("POST", "/counter", &headers, body)
-            .await
-            .unwrap()
-            .body,
-    )
-    .unwrap();
+    let second = post().await;
     let mut tree = Value::Null;
     livetemplate::tree::apply_update(&mut tree, &second["tree"]).unwrap();
     assert!(

@@ -4,18 +4,12 @@ mod common;
 
 use std::sync::atomic::Ordering;
 
-use common::{serve, until, Counter};
+use common::{serve, serve_with_sessions, until, Counter};
 use livetemplate::SessionError;
-use tokio::sync::mpsc;
 
 #[tokio::test]
 async fn trigger_action_reaches_every_tab_of_the_group_and_no_other() {
-    let (tx, mut sessions) = mpsc::unbounded_channel();
-    let (server, _live) = serve(Counter {
-        sessions: Some(tx),
-        ..Default::default()
-    })
-    .await;
+    let (server, _live, mut sessions) = serve_with_sessions().await;
     let mut ana = server.browser();
     let mut tab1 = ana.open("/counter").await.unwrap();
     let mut tab2 = ana.open("/counter").await.unwrap();
@@ -51,12 +45,7 @@ async fn trigger_action_reaches_every_tab_of_the_group_and_no_other() {
 
 #[tokio::test]
 async fn each_tab_runs_the_trigger_against_its_own_state() {
-    let (tx, mut sessions) = mpsc::unbounded_channel();
-    let (server, _live) = serve(Counter {
-        sessions: Some(tx),
-        ..Default::default()
-    })
-    .await;
+    let (server, _live, mut sessions) = serve_with_sessions().await;
     let mut browser = server.browser();
     let mut tab1 = browser.open("/counter?start=10").await.unwrap();
     let mut tab2 = browser.open("/counter?start=20").await.unwrap();
@@ -68,12 +57,7 @@ async fn each_tab_runs_the_trigger_against_its_own_state() {
 
 #[tokio::test]
 async fn trigger_action_errors_once_the_group_has_no_live_connection() {
-    let (tx, mut sessions) = mpsc::unbounded_channel();
-    let (server, live) = serve(Counter {
-        sessions: Some(tx),
-        ..Default::default()
-    })
-    .await;
+    let (server, live, mut sessions) = serve_with_sessions().await;
     let tab = server.browser().open("/counter").await.unwrap();
     let session = sessions.recv().await.unwrap();
     assert_eq!(session.live_connections(), 1);
@@ -137,12 +121,7 @@ async fn shutdown_closes_connections_and_ends_tasks() {
 
 #[tokio::test]
 async fn a_failing_push_reports_its_error_in_meta_and_on_the_page() {
-    let (tx, mut sessions) = mpsc::unbounded_channel();
-    let (server, _live) = serve(Counter {
-        sessions: Some(tx),
-        ..Default::default()
-    })
-    .await;
+    let (server, _live, mut sessions) = serve_with_sessions().await;
     let mut tab = server.browser().open("/counter").await.unwrap();
     let session = sessions.recv().await.unwrap();
     session.trigger_action("fail", ()).unwrap();

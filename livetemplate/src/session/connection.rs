@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::{Dispatch, TaskScope, View};
-use crate::context::Context;
 use crate::controller::Controller;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame, NAVIGATE, PING};
 
@@ -44,7 +43,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         }
     };
     let mut view = View::<C>::new(state);
-    on_connect(&page, &mut view, &session, &scope);
+    page.connect(&mut view, session.clone(), &scope);
     let first = match page.refresh(&mut view) {
         Ok(tree) => Envelope::first(tree),
         Err(e) => {
@@ -80,31 +79,6 @@ pub(crate) async fn serve_socket<C: Controller>(
     let state = &view.state;
     if catch_unwind(AssertUnwindSafe(|| page.controller.on_disconnect(state))).is_err() {
         tracing::error!("on_disconnect panicked");
-    }
-}
-
-fn on_connect<C: Controller>(
-    page: &Dispatch<C>,
-    view: &mut View<C>,
-    session: &super::Session,
-    scope: &TaskScope,
-) {
-    let mut next = view.state.clone();
-    let mut ctx = Context {
-        action: "on_connect".into(),
-        data: Map::new(),
-        session: session.clone(),
-        tasks: scope.clone(),
-    };
-    match catch_unwind(AssertUnwindSafe(|| {
-        page.controller.on_connect(&mut next, &mut ctx)
-    })) {
-        Ok(Ok(())) => view.state = next,
-        Ok(Err(e)) => view.errors = e.to_map(),
-        Err(_) => {
-            tracing::error!("on_connect panicked");
-            view.errors = crate::ActionError::msg("connecting failed unexpectedly").to_map();
-        }
     }
 }
 

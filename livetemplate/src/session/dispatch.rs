@@ -43,6 +43,15 @@ impl<C: Controller> View<C> {
     }
 }
 
+fn context(action: &str, data: Map<String, Value>, session: Session, tasks: &TaskScope) -> Context {
+    Context {
+        action: action.to_string(),
+        data,
+        session,
+        tasks: tasks.clone(),
+    }
+}
+
 impl<C: Controller> Dispatch<C> {
     pub(crate) fn mount(&self, query: HashMap<String, String>) -> Result<C::State, ActionError> {
         let ctx = MountContext { query };
@@ -111,6 +120,38 @@ impl<C: Controller> Dispatch<C> {
         Ok(self.commit(view, tree))
     }
 
+    /// Runs the controller's `on_connect` hook; an error is kept in
+    /// `view.errors` for the first render.
+    pub(crate) fn connect(&self, view: &mut View<C>, session: Session, tasks: &TaskScope) {
+        let ctx = context("on_connect", Map::new(), session, tasks);
+        match self.invoke(&view.state, ctx, |c, state, ctx| c.on_connect(state, ctx)) {
+            Ok(next) => view.state = next,
+            Err(e) => view.errors = e.to_map(),
+        }
+    }
+
+    /// Runs `f` on a copy of `state`: the copy if it succeeded, else why not
+    /// (a panic becomes an error naming the action).
+    fn invoke<F>(&self, state: &C::State, mut ctx: Context, f: F) -> Result<C::State, ActionError>
+    where
+        F: FnOnce(&C, &mut C::State, &mut Context) -> Result<(), ActionError>,
+    {
+        let mut next = state.clone();
+        match catch_unwind(AssertUnwindSafe(|| {
+            f(&self.controller, &mut next, &mut ctx)
+        })) {
+            Ok(Ok(())) => Ok(next),
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                tracing::error!(action = ctx.action, "handler panicked");
+                Err(ActionError::msg(format!(
+                    "action {:?} failed unexpectedly",
+                    ctx.action
+                )))
+            }
+        }
+    }
+
     /// Runs `action` on the view and returns the update to send.
     ///
     /// The handler runs on a copy of the state: an error, a panic, or a
@@ -127,18 +168,9 @@ impl<C: Controller> Dispatch<C> {
         let outcome: Result<(), ActionError> = match self.actions.get(action) {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
             Some(handler) => {
-                let mut next = view.state.clone();
-                let mut ctx = Context {
-                    action: action.to_string(),
-                    data,
-                    session,
-                    tasks: tasks.clone(),
-                };
-                let run = catch_unwind(AssertUnwindSafe(|| {
-                    handler(&self.controller, &mut next, &mut ctx)
-                }));
-                match run {
-                    Ok(Ok(())) => match self.render(&next, &Map::new()) {
+                let ctx = context(action, data, session, tasks);
+                match self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx)) {
+                    Ok(next) => match self.render(&next, &Map::new()) {
                         Ok(tree) => {
                             view.state = next;
                             view.errors.clear();
@@ -152,13 +184,7 @@ impl<C: Controller> Dispatch<C> {
                             )))
                         }
                     },
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => {
-                        tracing::error!(action, "action handler panicked");
-                        Err(ActionError::msg(format!(
-                            "action {action:?} failed unexpectedly"
-                        )))
-                    }
+                    Err(e) => Err(e),
                 }
             }
         };

@@ -128,6 +128,17 @@ pub async fn serve(counter: Counter) -> (TestServer, LiveTemplate) {
     serve_with(LiveTemplate::new(templates()), counter).await
 }
 
+/// Serves the counter and hands out each connection's session as it opens.
+pub async fn serve_with_sessions() -> (TestServer, LiveTemplate, mpsc::UnboundedReceiver<Session>) {
+    let (tx, sessions) = mpsc::unbounded_channel();
+    let (server, live) = serve(Counter {
+        sessions: Some(tx),
+        ..Default::default()
+    })
+    .await;
+    (server, live, sessions)
+}
+
 pub async fn serve_with(live: LiveTemplate, counter: Counter) -> (TestServer, LiveTemplate) {
     let route = live
         .page("counter.html", counter)
