@@ -1,9 +1,10 @@
 // Replays our updates through the stock client's own tree renderer.
 //
 // stdin: JSON lines {"update": …, "html": …} (the output of lvt-render), each
-// sequence separated by a line {"reset": "<name>"}. For every line the
-// client's TreeRenderer applies the update; its HTML must equal ours.
-// Prints one JSON line per mismatch and exits 1 if there was any.
+// sequence starting with a line {"reset": "<name>", "template": "<source>"?}.
+// For every line the client's TreeRenderer applies the update; its HTML must
+// equal ours. Prints one JSON line per mismatch (the first 20 in full) and
+// exits 1 if there was any.
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 
@@ -14,6 +15,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {}, isDebugEnabled: ()
 
 let renderer = new TreeRenderer(quiet);
 let name = "";
+let template;
 let step = 0;
 let checked = 0;
 let failures = 0;
@@ -24,6 +26,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (row.reset !== undefined) {
     renderer = new TreeRenderer(quiet);
     name = row.reset;
+    template = row.template;
     step = 0;
     continue;
   }
@@ -31,7 +34,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   checked++;
   if (html !== row.html) {
     failures++;
-    console.log(JSON.stringify({ case: name, step, update: row.update, expected: row.html, client: html }));
+    const report = failures <= 20
+      ? { case: name, step, template, update: row.update, expected: row.html, client: html }
+      : { case: name, step };
+    console.log(JSON.stringify(report));
   }
   step++;
 }

@@ -5,12 +5,25 @@
 //! * a node whose statics changed is sent whole (statics and every slot):
 //!   the client replaces a node when an update brings statics;
 //! * a node with the same statics sends only its changed slots, recursively;
-//! * a loop that changed is sent whole for now (keyed range operations are
-//!   the next step).
+//! * a keyed loop sends list operations (see [`range`](self#keyed-loops));
+//!   a loop without keys is sent whole when it changed.
+//!
+//! # Keyed loops
+//!
+//! A loop whose items carry a key attribute (`data-key="{{ id }}"`, see
+//! [`KEY_ATTRIBUTES`](crate::tree::KEY_ATTRIBUTES)) is updated with the
+//! client's operations: `["r", key]` removes a row, `["u", key, slots]`
+//! changes only the slots that changed, `["a", items]` appends,
+//! `["p", items]` prepends, `["i", after, items]` inserts after a row, and
+//! `["o", keys]` gives a new order. A loop that became empty, was empty, or
+//! kept none of its rows is sent whole: that is smaller, and carries `else`.
+
+mod range;
+mod replace;
 
 use serde_json::{Map, Value};
 
-use crate::tree::{node_json, range_json, slot_json, text_json, Node, Slot};
+use crate::tree::{node_json, slot_json, text_json, Node, Slot};
 
 /// The update that turns `old` into `new` on the client: `{}` when nothing changed.
 ///
@@ -36,7 +49,9 @@ pub fn full(node: &Node) -> Value {
 
 fn diff_node(old: &Node, new: &Node) -> Option<Value> {
     if old.statics != new.statics {
-        return Some(node_json(new));
+        let mut whole = node_json(new);
+        replace::forget_stale_slots(&mut whole, old);
+        return Some(whole);
     }
     let mut map = Map::new();
     for (i, (a, b)) in old.slots.iter().zip(&new.slots).enumerate() {
@@ -51,8 +66,12 @@ fn diff_slot(old: &Slot, new: &Slot) -> Option<Value> {
     match (old, new) {
         (Slot::Text(a), Slot::Text(b)) => (a != b).then(|| text_json(b)),
         (Slot::Node(a), Slot::Node(b)) => diff_node(a, b),
-        (Slot::Range(a), Slot::Range(b)) => (a != b).then(|| range_json(b)),
-        (_, b) => Some(slot_json(b)),
+        (Slot::Range(a), Slot::Range(b)) => range::diff_range(a, b),
+        (a, b) => {
+            let mut whole = slot_json(b);
+            replace::forget_stale(&mut whole, a);
+            Some(whole)
+        }
     }
 }
 
@@ -108,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_loop_is_sent_whole() {
+    fn a_changed_loop_without_keys_is_sent_whole() {
         let range = |items: &[&str]| {
             Slot::Range(Range {
                 statics: vec!["<li>".into(), "</li>".into()],
@@ -131,5 +150,54 @@ mod tests {
         let a = node(&["", ""], vec![text("x")]);
         let b = node(&["", ""], vec![text("{{ x }}")]);
         assert_eq!(diff(&a, &b), json!({ "0": { "s": ["{{ x }}"] } }));
+    }
+
+    /// Folds `diff(old, new)` into the client's copy of `old`, like the client.
+    fn shown_after(old: &Node, new: &Node) -> String {
+        let mut client = full(old);
+        crate::tree::apply_update(&mut client, &diff(old, new)).unwrap();
+        crate::tree::render_html(&client)
+    }
+
+    fn list(items: &[&str], else_text: Option<&str>) -> Slot {
+        Slot::Range(Range {
+            statics: vec!["<li>".into(), "</li>".into()],
+            items: items.iter().map(|i| vec![text(i)]).collect(),
+            else_node: else_text.map(|t| Box::new(Node::text(t))),
+        })
+    }
+
+    #[test]
+    fn a_loop_replaced_by_a_node_holding_a_loop_does_not_keep_the_old_rows() {
+        // The client merges the node into the old loop and kept its `d`.
+        let old = node(&["", ""], vec![list(&["a", "b"], None)]);
+        let inner = node(&["<ul>", "</ul>"], vec![list(&["a"], None)]);
+        let new = node(&["", ""], vec![Slot::Node(inner)]);
+        assert_eq!(shown_after(&old, &new), "<ul><li>a</li></ul>");
+        assert_eq!(diff(&old, &new)["0"]["d"], json!(null));
+    }
+
+    #[test]
+    fn an_empty_loop_whose_else_went_away_shows_nothing() {
+        // The client kept the old `else` of a loop sent whole without one.
+        let old = node(&["", ""], vec![list(&[], Some("none"))]);
+        let new = node(&["", ""], vec![list(&[], None)]);
+        assert_eq!(shown_after(&old, &new), "");
+        let nested = |e| Slot::Node(node(&["<ol>", "</ol>"], vec![list(&[], e)]));
+        let old = node(
+            &["", ""],
+            vec![Slot::Range(Range {
+                else_node: Some(Box::new(node(&["", ""], vec![nested(Some("x"))]))),
+                ..Range::default()
+            })],
+        );
+        let new = node(
+            &["", ""],
+            vec![Slot::Range(Range {
+                else_node: Some(Box::new(node(&["", "!"], vec![nested(None)]))),
+                ..Range::default()
+            })],
+        );
+        assert_eq!(shown_after(&old, &new), "<ol></ol>!");
     }
 }

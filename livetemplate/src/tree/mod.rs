@@ -8,11 +8,14 @@
 //! which is what lets [`crate::diff`] send only the slots that changed.
 
 mod build;
+mod fold;
+mod keys;
 mod wire;
 
 pub(crate) use build::build;
-pub use wire::{apply_update, render_html, TreeError};
-pub(crate) use wire::{node_json, range_json, slot_json, text_json};
+pub use fold::{apply_update, render_html, TreeError};
+pub use keys::KEY_ATTRIBUTES;
+pub(crate) use wire::{item_json, node_json, range_json, slot_json, text_json};
 
 /// Static text with dynamic slots between; `statics.len() == slots.len() + 1`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -1,0 +1,117 @@
+//! Conformance against the stock client: every update we make is replayed
+//! through `@livetemplate/client`'s own tree renderer (node), whose HTML must
+//! equal our full render at each step — for the corpus in
+//! `tests/conformance/corpus`, the gallery's templates with scripted states,
+//! and random templates with random state sequences (`random.rs`).
+
+mod check;
+mod random;
+mod replay;
+
+use std::path::Path;
+
+use livetemplate::Templates;
+use serde_json::{json, Value};
+
+use check::{run_case, Tally};
+use replay::{repo, Replay};
+
+/// Every `NAME.jsonl` under `states_dir` (recursively), run against its
+/// template `NAME.html` at the same relative path under `templates_dir`.
+fn run_dir(
+    states_dir: &Path,
+    templates_dir: &Path,
+    replay: &mut Replay,
+    tally: &mut Tally,
+) -> usize {
+    let templates = Templates::from_dir(templates_dir);
+    let mut cases = 0;
+    let mut pending = vec![states_dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                let rel = path
+                    .strip_prefix(states_dir)
+                    .unwrap()
+                    .with_extension("html");
+                let name = rel.to_string_lossy().replace('\\', "/");
+                let states: Vec<Value> = std::fs::read_to_string(&path)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                run_case(&templates, &name, &states, replay, tally).unwrap();
+                cases += 1;
+            }
+        }
+    }
+    cases
+}
+
+#[test]
+fn the_corpus_renders_identically_in_the_stock_client() {
+    let conformance = repo().join("tests/conformance");
+    let mut replay = Replay::start();
+    let mut tally = Tally::default();
+    let mut cases = run_dir(
+        &conformance.join("corpus"),
+        &conformance.join("corpus"),
+        &mut replay,
+        &mut tally,
+    );
+    // The gallery's own templates, with scripted states, read where they live.
+    cases += run_dir(
+        &conformance.join("gallery"),
+        &repo().join("templates"),
+        &mut replay,
+        &mut tally,
+    );
+    let verdict = replay.finish();
+    assert!(
+        verdict.ok,
+        "the client renders differently:\n{}",
+        verdict.mismatches
+    );
+    assert!(cases >= 8, "the corpus is there ({cases} cases)");
+    for op in ["r", "u", "a", "p", "i", "o"] {
+        assert!(
+            tally.ops.get(op).is_some_and(|n| *n > 0),
+            "no {op:?} op in the corpus: {tally:?}"
+        );
+    }
+}
+
+#[test]
+fn the_harness_catches_a_wrong_update() {
+    let mut replay = Replay::start();
+    replay.line(&json!({ "reset": "broken" }));
+    replay.step(&json!({ "s": ["<p>", "</p>"], "0": "1" }), "<p>1</p>");
+    replay.step(&json!({ "0": "2" }), "<p>3</p>");
+    let verdict = replay.finish();
+    assert!(!verdict.ok);
+    assert!(
+        verdict.mismatches.contains(r#""client":"<p>2</p>""#),
+        "{}",
+        verdict.mismatches
+    );
+}
+
+#[test]
+fn the_minimality_check_catches_a_wasteful_update() {
+    let templates = Templates::from_fn(|_| Some("<p>{{ a }}</p><i>{{ b }}</i>".into()));
+    let tree = |a: i32, b: i32| {
+        templates
+            .render_tree("t.html", json!({ "a": a, "b": b }))
+            .unwrap()
+    };
+    let (old, new) = (tree(1, 1), tree(2, 1));
+    assert!(check::minimal(&old, &new, &json!({ "0": "2" })).is_ok());
+    assert!(check::minimal(&old, &new, &json!({ "0": "2", "1": "1" })).is_err());
+    assert!(check::minimal(&old, &old, &json!({ "0": "1" })).is_err());
+    let whole = livetemplate::diff::full(&new);
+    assert!(check::minimal(&old, &new, &whole).is_err());
+}
