@@ -8,4 +8,4 @@ pub mod catalog;
 pub mod examples;
 mod site;
 
-pub use site::{app, serve, Gallery, GalleryError};
+pub use site::{app, app_with, serve, templates, Gallery, GalleryError};

@@ -58,7 +58,12 @@ pub fn templates() -> Templates {
 
 /// Builds the gallery site.
 pub fn app() -> Result<Gallery, GalleryError> {
-    let live = LiveTemplate::new(templates());
+    app_with(LiveTemplate::new(templates()))
+}
+
+/// Builds the gallery site on a runtime the caller configured (it must
+/// render [`templates`]); tests use it to trace every update.
+pub fn app_with(live: LiveTemplate) -> Result<Gallery, GalleryError> {
     let mut router: Router = Router::new()
         .route("/", get(index))
         .route("/api/index.json", get(index_json))

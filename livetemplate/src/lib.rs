@@ -50,6 +50,7 @@ mod session;
 pub mod template;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod trace;
 pub mod tree;
 
 pub use context::{Context, MountContext};
@@ -60,3 +61,4 @@ pub use server::{
 };
 pub use session::{Session, SessionError};
 pub use template::{TemplateError, Templates};
+pub use trace::Trace;

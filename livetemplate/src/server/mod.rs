@@ -17,6 +17,7 @@ use crate::controller::{action_key, Actions, Controller};
 use crate::metrics::Metrics;
 use crate::session::{Dispatch, Hub};
 use crate::template::{actions::action_names, Templates};
+use crate::trace::{Trace, Tracer};
 
 pub use assets::CLIENT_SCRIPT_PATH;
 
@@ -47,6 +48,7 @@ struct Shared {
     allowed_origins: Vec<String>,
     max_message_bytes: usize,
     shutdown: CancellationToken,
+    tracer: Option<Tracer>,
 }
 
 /// Inbound WebSocket messages larger than this get an error reply (64 KiB).
@@ -83,6 +85,7 @@ impl LiveTemplate {
                 allowed_origins: Vec::new(),
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 shutdown: CancellationToken::new(),
+                tracer: None,
             }),
         }
     }
@@ -107,6 +110,19 @@ impl LiveTemplate {
     /// The largest inbound message answered normally (default 64 KiB).
     pub fn max_message_bytes(self, bytes: usize) -> LiveTemplate {
         self.with(|s| s.max_message_bytes = bytes)
+    }
+
+    /// Calls `f` with every update sent to a client over its WebSocket, and
+    /// the HTML the client must show after it: for logging what goes over
+    /// the wire, or for checking a client against the server.
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::new(Templates::from_dir("templates"))
+    ///     .trace(|t| tracing::debug!(view = t.view, update = %t.update, "update"));
+    /// ```
+    pub fn trace(self, f: impl Fn(&Trace<'_>) + Send + Sync + 'static) -> LiveTemplate {
+        self.with(|s| s.tracer = Some(Arc::new(f)))
     }
 
     /// Starts a live page rendering `template` with `controller`.
@@ -193,6 +209,7 @@ impl<C: Controller> PageBuilder<C> {
             template: self.template,
             hub: Arc::new(Hub::default()),
             metrics: shared.metrics.clone(),
+            tracer: shared.tracer.clone(),
         };
         Ok(page::routes(dispatch, self.live.clone(), self.layout))
     }

@@ -12,6 +12,7 @@ use crate::context::{Context, MountContext};
 use crate::controller::{ActionError, Actions, Controller};
 use crate::metrics::Metrics;
 use crate::template::Templates;
+use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
 use crate::{diff, template::TemplateError};
 
@@ -23,11 +24,14 @@ pub(crate) struct Dispatch<C: Controller> {
     pub template: String,
     pub hub: Arc<Hub>,
     pub metrics: Arc<Metrics>,
+    pub tracer: Option<Tracer>,
 }
 
 /// One client's view of the page: its state, the tree it holds, and the
 /// errors of its last action.
 pub(crate) struct View<C: Controller> {
+    /// Names the client's tree in [`Trace`]s; new with every full tree.
+    pub id: u64,
     pub state: C::State,
     pub tree: Option<Node>,
     pub errors: Map<String, Value>,
@@ -36,6 +40,7 @@ pub(crate) struct View<C: Controller> {
 impl<C: Controller> View<C> {
     pub(crate) fn new(state: C::State) -> View<C> {
         View {
+            id: 0,
             state,
             tree: None,
             errors: Map::new(),
@@ -107,8 +112,20 @@ impl<C: Controller> Dispatch<C> {
     fn commit(&self, view: &mut View<C>, tree: Node) -> Value {
         let update = match &view.tree {
             Some(old) => diff::diff(old, &tree),
-            None => diff::full(&tree),
+            None => {
+                // A full tree starts a new client tree (a reconnect, an HTTP answer).
+                view.id = next_view_id();
+                diff::full(&tree)
+            }
         };
+        if let Some(trace) = &self.tracer {
+            trace(&Trace {
+                template: &self.template,
+                view: view.id,
+                update: &update,
+                tree: &tree,
+            });
+        }
         view.tree = Some(tree);
         update
     }
@@ -240,6 +257,7 @@ mod tests {
             template: "todo.html".into(),
             hub: Arc::new(Hub::default()),
             metrics: Arc::new(Metrics::default()),
+            tracer: None,
         }
     }
 

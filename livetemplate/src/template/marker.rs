@@ -31,6 +31,18 @@ pub(crate) enum Mark {
 }
 
 impl Mark {
+    /// Every kind, for tests that try them all.
+    #[cfg(test)]
+    pub(crate) const ALL: [Mark; 7] = [
+        Mark::ExprStart,
+        Mark::NodeStart,
+        Mark::End,
+        Mark::RangeStart,
+        Mark::Item,
+        Mark::RangeElse,
+        Mark::RangeEnd,
+    ];
+
     fn letter(self) -> char {
         match self {
             Mark::ExprStart => 'e',
@@ -68,14 +80,37 @@ impl Markers {
     /// Markers with a fresh random nonce.
     pub(crate) fn random() -> Markers {
         let mut bytes = [0u8; 12];
-        // A failing OS random source leaves zeros: markers still work, only
-        // their secrecy would suffer, and getrandom does not fail on Linux.
-        let _ = getrandom::fill(&mut bytes);
+        if getrandom::fill(&mut bytes).is_err() {
+            // Never a guessable (all-zero) nonce: fall back to std's hasher
+            // keys and the clock, which a remote forger cannot see either.
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or_default(),
+            );
+            let (a, b) = (
+                h.finish(),
+                h.finish().rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15,
+            );
+            bytes[..8].copy_from_slice(&a.to_le_bytes());
+            bytes[8..].copy_from_slice(&b.to_le_bytes()[..4]);
+        }
         let mut prefix = String::from(OPEN);
         for b in bytes {
             let _ = write!(prefix, "{b:02x}");
         }
         Markers { prefix }
+    }
+
+    /// Markers with the all-zero nonce: what a naive forger would try.
+    #[cfg(test)]
+    pub(crate) fn zero_for_tests() -> Markers {
+        Markers {
+            prefix: format!("{OPEN}{}", "0".repeat(24)),
+        }
     }
 
     /// The text of one marker.

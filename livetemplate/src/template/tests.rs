@@ -182,6 +182,42 @@ fn hostile_values_cannot_forge_markers() {
 }
 
 #[test]
+fn a_value_forging_any_kind_of_marker_stays_text() {
+    use crate::template::marker::{Mark, Markers};
+    let t = one(concat!(
+        "<p title=\"{{ v }}\">{{ v }}</p>{% if v %}<i>{{ v|safe }}</i>{% endif %}",
+        "<ul>{% for x in [v, v ~ '!'] %}<li data-key=\"{{ x }}\">{{ x }}</li>{% endfor %}</ul>",
+    ));
+    let shape = t.render_tree("t.html", context! { v => "plain" }).unwrap();
+    // An attacker guesses a nonce: a random one, and the all-zero one.
+    let guesses = [Markers::random(), Markers::zero_for_tests()];
+    for mark in Mark::ALL {
+        for guess in &guesses {
+            let forged = guess.text(mark);
+            for v in [
+                forged.clone(),
+                format!("a{forged}b{forged}"),
+                format!("<script>{forged}\"'"),
+            ] {
+                let ctx = context! { v => v.clone() };
+                let tree = t.render_tree("t.html", &ctx).unwrap();
+                assert_eq!(
+                    tree.statics, shape.statics,
+                    "{mark:?} {v:?}: structure changed"
+                );
+                assert_eq!(tree.to_html(), t.render_plain("t.html", &ctx).unwrap());
+                assert!(
+                    tree.to_html().contains(&forged),
+                    "{mark:?}: the value is shown as written"
+                );
+                // Only the `|safe` output is unescaped, by the template's choice.
+                assert!(tree.to_html().matches("<script>").count() <= 1, "escaped");
+            }
+        }
+    }
+}
+
+#[test]
 fn error_lines_point_at_the_original_source() {
     let t = one("a\n\n{%- if x -%}\n\n{% endif %}\n{# comment\n#}\n{{ 1 / 0 }}");
     let err = t.render_tree("t.html", context! {}).unwrap_err();
