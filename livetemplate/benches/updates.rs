@@ -132,7 +132,9 @@ fn main() {
         let mut samples = Vec::new();
         let started = Instant::now();
         let mut i = 0;
-        while samples.len() < 20 || (started.elapsed() < Duration::from_secs(3) && samples.len() < 10_000) {
+        while samples.len() < 20
+            || (started.elapsed() < Duration::from_secs(3) && samples.len() < 10_000)
+        {
             let state = states[i % 2];
             let t = Instant::now();
             let new = render(state);
