@@ -41,7 +41,15 @@ pub trait Controller: Send + Sync + Sized + 'static {
     /// The per-connection state the template renders.
     type State: Serialize + DeserializeOwned + Clone + Default + Send + Sync + 'static;
 
-    /// Registers the actions this controller answers.
+    /// State fields (top-level names) that survive a refresh or reconnect:
+    /// saved per page and session group after every change, laid over
+    /// [`mount`](Self::mount)'s state when the group comes back. Kept in the
+    /// runtime's [`Store`](crate::Store) (memory by default).
+    const PERSIST: &'static [&'static str] = &[];
+
+    /// Registers the actions this controller answers. An action named
+    /// `sync`, if registered, runs on the group's other tabs of the page
+    /// after each action a client sends.
     fn actions(actions: &mut Actions<Self>);
 
     /// The state a new page or connection starts from (default: `State::default()`).

@@ -43,22 +43,26 @@
 mod context;
 mod controller;
 pub mod diff;
+mod identity;
 mod metrics;
 pub mod protocol;
 mod server;
 mod session;
+mod store;
 pub mod template;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod trace;
 pub mod tree;
 
-pub use context::{Context, MountContext};
+pub use context::{Context, MountContext, TopicError};
 pub use controller::{ActionError, Actions, Controller, Handler};
+pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{
     LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_MAX_MESSAGE_BYTES,
 };
-pub use session::{Session, SessionError};
+pub use session::{Job, Session, SessionError, Sessions};
+pub use store::{MemoryStore, Store};
 pub use template::{TemplateError, Templates};
 pub use trace::Trace;

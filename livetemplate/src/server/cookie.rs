@@ -4,21 +4,23 @@ use axum::http::HeaderMap;
 
 pub(crate) const SESSION_COOKIE: &str = "livetemplate-id";
 
-/// The session group id from the request's cookies, if it has a valid one.
-pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name`, if the request carries it.
+pub(crate) fn get(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+}
+
+/// The session group id from the request's cookies, if it has a valid one.
+pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
+    get(headers, SESSION_COOKIE).filter(|v| {
+        !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
 }
 
 /// The `Set-Cookie` value for a new session id.

@@ -2,7 +2,7 @@
 //! pages, and serves the client script.
 
 mod assets;
-mod cookie;
+pub(crate) mod cookie;
 mod origin;
 mod page;
 
@@ -13,9 +13,12 @@ use axum::Router;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::context::TopicRules;
 use crate::controller::{action_key, Actions, Controller};
+use crate::identity::{Authenticator, Identity};
 use crate::metrics::Metrics;
-use crate::session::{Dispatch, Hub};
+use crate::session::{Dispatch, Persist, Registry, Sessions};
+use crate::store::{MemoryStore, Store};
 use crate::template::{actions::action_names, Templates};
 use crate::trace::{Trace, Tracer};
 
@@ -49,6 +52,10 @@ struct Shared {
     max_message_bytes: usize,
     shutdown: CancellationToken,
     tracer: Option<Tracer>,
+    registry: Arc<Registry>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    topics: TopicRules,
+    store: Arc<dyn Store>,
 }
 
 /// Inbound WebSocket messages larger than this get an error reply (64 KiB).
@@ -86,6 +93,10 @@ impl LiveTemplate {
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 shutdown: CancellationToken::new(),
                 tracer: None,
+                registry: Arc::new(Registry::default()),
+                authenticator: None,
+                topics: Arc::new(|_, _| false),
+                store: Arc::new(MemoryStore::default()),
             }),
         }
     }
@@ -123,6 +134,40 @@ impl LiveTemplate {
     /// ```
     pub fn trace(self, f: impl Fn(&Trace<'_>) + Send + Sync + 'static) -> LiveTemplate {
         self.with(|s| s.tracer = Some(Arc::new(f)))
+    }
+
+    /// Decides who requests are (user id and session group); without one,
+    /// every browser is anonymous and its tabs are one group.
+    pub fn authenticator(self, authenticator: impl Authenticator) -> LiveTemplate {
+        self.with(|s| s.authenticator = Some(Arc::new(authenticator)))
+    }
+
+    /// Which topics connections may subscribe and publish to, beyond their
+    /// own (`user:<id>`, `group:<id>`). Denied unless this says yes.
+    ///
+    /// ```
+    /// # use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::new(Templates::from_dir("templates"))
+    ///     // Signed-in users may join rooms; nobody else, nothing else.
+    ///     .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"));
+    /// ```
+    pub fn allow_topics(
+        self,
+        rule: impl Fn(&Identity, &str) -> bool + Send + Sync + 'static,
+    ) -> LiveTemplate {
+        self.with(|s| s.topics = Arc::new(rule))
+    }
+
+    /// Where persisted fields ([`Controller::PERSIST`]) are kept (default: memory).
+    pub fn store(self, store: impl Store) -> LiveTemplate {
+        self.with(|s| s.store = Arc::new(store))
+    }
+
+    /// Reaches connections from outside them: a user, a group, a topic.
+    pub fn sessions(&self) -> Sessions {
+        Sessions {
+            registry: self.inner.registry.clone(),
+        }
     }
 
     /// Starts a live page rendering `template` with `controller`.
@@ -202,14 +247,21 @@ impl<C: Controller> PageBuilder<C> {
                 return Err(LiveError::TemplateNotFound(layout.clone()));
             }
         }
+        let persist = (!C::PERSIST.is_empty()).then(|| Persist {
+            store: shared.store.clone(),
+            fields: C::PERSIST,
+            scope: self.template.clone(),
+        });
         let dispatch = Dispatch {
             controller: self.controller,
             actions,
             templates: shared.templates.clone(),
             template: self.template,
-            hub: Arc::new(Hub::default()),
+            registry: shared.registry.clone(),
+            page_id: shared.registry.page_id(),
             metrics: shared.metrics.clone(),
             tracer: shared.tracer.clone(),
+            persist,
         };
         Ok(page::routes(dispatch, self.live.clone(), self.layout))
     }

@@ -15,7 +15,9 @@ use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
 
 use super::{cookie, origin, LiveTemplate, CLIENT_SCRIPT_PATH};
+use crate::context::Link;
 use crate::controller::Controller;
+use crate::identity::Identity;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame};
 use crate::session::{serve_socket, Dispatch, SocketConfig, TaskScope, View};
 
@@ -65,20 +67,31 @@ fn finish(mut response: Response, new_session: Option<&str>) -> Response {
     response
 }
 
-/// The session group of a request, and whether it is new (needs a cookie).
-fn group_of(headers: &HeaderMap) -> (String, bool) {
+/// Who a request is, and the anonymous session id to set as a cookie when
+/// the browser has none yet.
+fn identify(live: &LiveTemplate, headers: &HeaderMap) -> (Identity, Option<String>) {
+    if let Some(identity) = live
+        .inner
+        .authenticator
+        .as_ref()
+        .and_then(|a| a.identify(headers))
+    {
+        return (identity, None);
+    }
     match cookie::session_id(headers) {
-        Some(id) => (id, false),
-        None => (cookie::random_id(), true),
+        Some(id) => (Identity::anonymous(id), None),
+        None => {
+            let id = cookie::random_id();
+            (Identity::anonymous(id.clone()), Some(id))
+        }
     }
 }
 
 async fn head_page(headers: HeaderMap) -> Response {
-    let (group, new) = group_of(&headers);
-    finish(
-        StatusCode::OK.into_response(),
-        new.then_some(group.as_str()),
-    )
+    let new = cookie::session_id(&headers)
+        .is_none()
+        .then(cookie::random_id);
+    finish(StatusCode::OK.into_response(), new.as_deref())
 }
 
 async fn get_page<C: Controller>(
@@ -91,16 +104,16 @@ async fn get_page<C: Controller>(
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let headers = parts.headers.clone();
-    let (group, new) = group_of(&headers);
+    let (identity, new_session) = identify(&page.live, &headers);
     if is_websocket(&headers) {
         return match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-            Ok(ws) => upgrade(page, headers, query, ws, group),
+            Ok(ws) => upgrade(page, headers, query, ws, identity),
             Err(rejection) => rejection.into_response(),
         };
     }
-    let new_session = new.then_some(group.as_str());
+    let new_session = new_session.as_deref();
     let dispatch = &page.dispatch;
-    let state = match dispatch.mount(query) {
+    let state = match dispatch.mount(query, &identity.group) {
         Ok(state) => state,
         Err(e) => {
             return finish(
@@ -109,7 +122,7 @@ async fn get_page<C: Controller>(
             )
         }
     };
-    let tree = match dispatch.render(&state, &Map::new()) {
+    let tree = match dispatch.render(&state, &Map::new(), &Map::new()) {
         Ok(tree) => tree,
         Err(e) => {
             tracing::error!(error = %e, "page render failed");
@@ -160,7 +173,7 @@ fn upgrade<C: Controller>(
     headers: HeaderMap,
     query: HashMap<String, String>,
     ws: WebSocketUpgrade,
-    group: String,
+    identity: Identity,
 ) -> Response {
     let shared = &page.live.inner;
     if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
@@ -174,15 +187,15 @@ fn upgrade<C: Controller>(
     let config = SocketConfig {
         max_message_bytes: shared.max_message_bytes,
         shutdown: shared.shutdown.clone(),
+        topics: shared.topics.clone(),
     };
     let hard_limit = HARD_MESSAGE_LIMIT.max(shared.max_message_bytes);
     let dispatch = page.dispatch.clone();
-    let group: Arc<str> = group.into();
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
-        .on_upgrade(move |socket| serve_socket(socket, dispatch, group, query, config))
+        .on_upgrade(move |socket| serve_socket(socket, dispatch, identity, query, config))
 }
 
 /// POST: an action from a client whose socket is down (JSON), or a plain
@@ -202,8 +215,9 @@ async fn post_page<C: Controller>(
         )
             .into_response();
     }
-    let (group, new) = group_of(&headers);
-    let new_session = new.then_some(group.as_str());
+    let (identity, new_session) = identify(&page.live, &headers);
+    let new_session = new_session.as_deref();
+    let group = identity.group.clone();
     if body.len() > shared.max_message_bytes {
         let msg = format!(
             "request body of {} bytes is over the limit of {} bytes",
@@ -252,7 +266,7 @@ async fn post_page<C: Controller>(
         }
         let view = match views.entry(group.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(query) {
+            std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(query, &group) {
                 Ok(state) => e.insert(View::new(state)),
                 Err(err) => {
                     return finish(
@@ -266,10 +280,19 @@ async fn post_page<C: Controller>(
         view.tree = None;
         // Tasks started over HTTP have no connection to end with; they end
         // with the server.
-        let scope = TaskScope::new(shared.shutdown.child_token(), dispatch.metrics.clone());
-        let session = dispatch.session(&Arc::from(group.as_str()));
-        let tree = dispatch.run(view, &action, data, session, &scope);
-        Envelope::update(tree, &view.errors, Some(&action))
+        let link = Link {
+            registry: dispatch.registry.clone(),
+            page: dispatch.page_id,
+            identity: Arc::new(identity),
+            conn: None,
+            tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
+            topics: shared.topics.clone(),
+        };
+        let outcome = dispatch.run(view, &action, data, &link);
+        if let Some(effects) = outcome.effects {
+            dispatch.spread(&link, effects, true);
+        }
+        Envelope::update(outcome.update, &view.errors, Some(&action))
     };
     if is_json {
         finish(Json(update).into_response(), new_session)

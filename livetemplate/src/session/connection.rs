@@ -9,8 +9,10 @@ use axum::extract::ws::{Message, WebSocket};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::{Dispatch, TaskScope, View};
+use super::{ConnInfo, Dispatch, Push, TaskScope, View};
+use crate::context::{Link, TopicRules};
 use crate::controller::Controller;
+use crate::identity::Identity;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame, NAVIGATE, PING};
 
 /// Settings a connection needs from its server.
@@ -18,6 +20,7 @@ use crate::protocol::{ClientMessage, Envelope, ErrorFrame, NAVIGATE, PING};
 pub(crate) struct SocketConfig {
     pub max_message_bytes: usize,
     pub shutdown: CancellationToken,
+    pub topics: TopicRules,
 }
 
 /// Serves one connection until the client leaves or the server shuts down.
@@ -25,16 +28,31 @@ pub(crate) struct SocketConfig {
 pub(crate) async fn serve_socket<C: Controller>(
     mut socket: WebSocket,
     page: Arc<Dispatch<C>>,
-    group: Arc<str>,
+    identity: Identity,
     query: HashMap<String, String>,
     config: SocketConfig,
 ) {
     let _live = page.metrics.connection_opened();
-    let (registration, mut mailbox) = page.hub.register(group.clone());
-    let scope = TaskScope::new(config.shutdown.child_token(), page.metrics.clone());
-    let session = page.session(&group);
+    let handles = {
+        let page = page.clone();
+        Arc::new(move |action: &str| page.actions.get(action).is_some())
+    };
+    let (registration, mut mailbox) = page.registry.register(ConnInfo {
+        page: page.page_id,
+        group: Arc::from(identity.group.as_str()),
+        user: identity.user_id.as_deref().map(Arc::from),
+        handles,
+    });
+    let link = Link {
+        registry: page.registry.clone(),
+        page: page.page_id,
+        conn: Some(registration.id),
+        tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
+        topics: config.topics.clone(),
+        identity: Arc::new(identity),
+    };
 
-    let state = match page.mount(query) {
+    let state = match page.mount(query, &link.identity.group) {
         Ok(state) => state,
         Err(e) => {
             let frame = ErrorFrame::new("mount_failed", e.to_string());
@@ -43,7 +61,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         }
     };
     let mut view = View::<C>::new(state);
-    page.connect(&mut view, session.clone(), &scope);
+    page.connect(&mut view, &link);
     let first = match page.refresh(&mut view) {
         Ok(tree) => Envelope::first(tree),
         Err(e) => {
@@ -58,15 +76,24 @@ pub(crate) async fn serve_socket<C: Controller>(
     while open {
         let reply = tokio::select! {
             frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &session, &scope, &text, config.max_message_bytes)),
+                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &text, config.max_message_bytes)),
                 Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
-            Some(push) = mailbox.recv() => {
-                let update = page.run(&mut view, &push.action, push.data, session.clone(), &scope);
-                Some(Envelope::update(update, &view.errors, None).to_text())
-            }
+            Some(push) = mailbox.recv() => Some(match push {
+                Push::Action { action, data } => {
+                    let outcome = page.run(&mut view, &action, data, &link);
+                    if let Some(effects) = outcome.effects {
+                        page.spread(&link, effects, false);
+                    }
+                    Envelope::update(outcome.update, &view.errors, None).to_text()
+                }
+                Push::Apply(change) => {
+                    let update = page.apply(&mut view, change, &link.identity.group);
+                    Envelope::update(update, &view.errors, None).to_text()
+                }
+            }),
             _ = config.shutdown.cancelled() => break,
         };
         if let Some(text) = reply {
@@ -74,7 +101,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         }
     }
 
-    scope.cancel();
+    link.tasks.cancel();
     drop(registration);
     let state = &view.state;
     if catch_unwind(AssertUnwindSafe(|| page.controller.on_disconnect(state))).is_err() {
@@ -86,8 +113,7 @@ pub(crate) async fn serve_socket<C: Controller>(
 fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
-    session: &super::Session,
-    scope: &TaskScope,
+    link: &Link,
     text: &str,
     limit: usize,
 ) -> String {
@@ -106,7 +132,7 @@ fn answer<C: Controller>(
                     other => (k, other.to_string()),
                 })
                 .collect();
-            match page.mount(query) {
+            match page.mount(query, &link.identity.group) {
                 Ok(state) => {
                     view.state = state;
                     view.errors.clear();
@@ -120,8 +146,11 @@ fn answer<C: Controller>(
             Envelope::update(update, &view.errors, Some(NAVIGATE)).to_text()
         }
         action => {
-            let update = page.run(view, action, msg.data_map(), session.clone(), scope);
-            Envelope::update(update, &view.errors, Some(action)).to_text()
+            let outcome = page.run(view, action, msg.data_map(), link);
+            if let Some(effects) = outcome.effects {
+                page.spread(link, effects, true);
+            }
+            Envelope::update(outcome.update, &view.errors, Some(action)).to_text()
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Running an action: find the handler, run it on a copy of the state,
 //! render, and diff against what the client already has.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Hub, Session, TaskScope};
-use crate::context::{Context, MountContext};
+use super::registry::StateChange;
+use super::{Persist, Registry, Target};
+use crate::context::{Context, Effects, Link, MountContext};
 use crate::controller::{ActionError, Actions, Controller};
 use crate::metrics::Metrics;
 use crate::template::Templates;
@@ -16,25 +18,36 @@ use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
 use crate::{diff, template::TemplateError};
 
-/// One live page: its controller, actions, template and connections.
+/// The action other tabs of the group receive after each client action,
+/// when the controller registers it.
+pub(crate) const SYNC: &str = "sync";
+
+/// One live page: its controller, actions, template and where its
+/// connections are found.
 pub(crate) struct Dispatch<C: Controller> {
     pub controller: C,
     pub actions: Actions<C>,
     pub templates: Templates,
     pub template: String,
-    pub hub: Arc<Hub>,
+    pub registry: Arc<Registry>,
+    /// Keeps this page's sessions apart from other pages'.
+    pub page_id: u64,
     pub metrics: Arc<Metrics>,
     pub tracer: Option<Tracer>,
+    pub persist: Option<Persist>,
 }
 
-/// One client's view of the page: its state, the tree it holds, and the
-/// errors of its last action.
+/// One client's view of the page: its state, the tree it holds, and what
+/// its last action left for the template (errors, flash).
 pub(crate) struct View<C: Controller> {
     /// Names the client's tree in [`Trace`]s; new with every full tree.
     pub id: u64,
     pub state: C::State,
     pub tree: Option<Node>,
     pub errors: Map<String, Value>,
+    pub flash: Map<String, Value>,
+    /// The persisted fields as last saved, to save only changes.
+    pub persisted: Option<Map<String, Value>>,
 }
 
 impl<C: Controller> View<C> {
@@ -44,40 +57,54 @@ impl<C: Controller> View<C> {
             state,
             tree: None,
             errors: Map::new(),
+            flash: Map::new(),
+            persisted: None,
         }
     }
 }
 
-fn context(action: &str, data: Map<String, Value>, session: Session, tasks: &TaskScope) -> Context {
+/// What running an action produced.
+pub(crate) struct Outcome {
+    /// The update for the client.
+    pub update: Value,
+    /// What the handler asked to happen elsewhere; `None` if it failed.
+    pub effects: Option<Effects>,
+}
+
+fn context(action: &str, data: Map<String, Value>, link: &Link) -> Context {
     Context {
         action: action.to_string(),
         data,
-        session,
-        tasks: tasks.clone(),
+        link: link.clone(),
+        effects: Effects::default(),
     }
 }
 
 impl<C: Controller> Dispatch<C> {
-    pub(crate) fn mount(&self, query: HashMap<String, String>) -> Result<C::State, ActionError> {
+    /// The state a client of `group` starts from: the controller's mount,
+    /// with the group's persisted fields laid over it.
+    pub(crate) fn mount(
+        &self,
+        query: HashMap<String, String>,
+        group: &str,
+    ) -> Result<C::State, ActionError> {
         let ctx = MountContext { query };
-        match catch_unwind(AssertUnwindSafe(|| self.controller.mount(&ctx))) {
-            Ok(result) => result,
-            Err(_) => Err(ActionError::msg("mount failed unexpectedly")),
-        }
+        let state = match catch_unwind(AssertUnwindSafe(|| self.controller.mount(&ctx))) {
+            Ok(result) => result?,
+            Err(_) => return Err(ActionError::msg("mount failed unexpectedly")),
+        };
+        Ok(match &self.persist {
+            Some(persist) => persist.restore(group, state),
+            None => state,
+        })
     }
 
-    pub(crate) fn session(&self, group: &Arc<str>) -> Session {
-        Session {
-            hub: self.hub.clone(),
-            group: group.clone(),
-        }
-    }
-
-    /// Renders a state (with its errors) to a tree.
+    /// Renders a state (with its errors and flash) to a tree.
     pub(crate) fn render(
         &self,
         state: &C::State,
         errors: &Map<String, Value>,
+        flash: &Map<String, Value>,
     ) -> Result<Node, TemplateError> {
         let mut ctx = match serde_json::to_value(state) {
             Ok(Value::Object(map)) => map,
@@ -94,6 +121,7 @@ impl<C: Controller> Dispatch<C> {
         };
         let mut lvt = Map::new();
         lvt.insert("errors".into(), Value::Object(errors.clone()));
+        lvt.insert("flash".into(), Value::Object(flash.clone()));
         ctx.insert("lvt".into(), Value::Object(lvt));
         let name = &self.template;
         match catch_unwind(AssertUnwindSafe(|| self.templates.render_tree(name, &ctx))) {
@@ -133,23 +161,28 @@ impl<C: Controller> Dispatch<C> {
     /// Renders the view as it is and returns the update for the client
     /// (the full tree the first time).
     pub(crate) fn refresh(&self, view: &mut View<C>) -> Result<Value, TemplateError> {
-        let tree = self.render(&view.state, &view.errors)?;
+        let tree = self.render(&view.state, &view.errors, &view.flash)?;
         Ok(self.commit(view, tree))
     }
 
     /// Runs the controller's `on_connect` hook; an error is kept in
     /// `view.errors` for the first render.
-    pub(crate) fn connect(&self, view: &mut View<C>, session: Session, tasks: &TaskScope) {
-        let ctx = context("on_connect", Map::new(), session, tasks);
+    pub(crate) fn connect(&self, view: &mut View<C>, link: &Link) {
+        let ctx = context("on_connect", Map::new(), link);
         match self.invoke(&view.state, ctx, |c, state, ctx| c.on_connect(state, ctx)) {
-            Ok(next) => view.state = next,
+            Ok((next, _)) => view.state = next,
             Err(e) => view.errors = e.to_map(),
         }
     }
 
-    /// Runs `f` on a copy of `state`: the copy if it succeeded, else why not
-    /// (a panic becomes an error naming the action).
-    fn invoke<F>(&self, state: &C::State, mut ctx: Context, f: F) -> Result<C::State, ActionError>
+    /// Runs `f` on a copy of `state`: the copy and the handler's effects if
+    /// it succeeded, else why not (a panic becomes an error naming the action).
+    fn invoke<F>(
+        &self,
+        state: &C::State,
+        mut ctx: Context,
+        f: F,
+    ) -> Result<(C::State, Effects), ActionError>
     where
         F: FnOnce(&C, &mut C::State, &mut Context) -> Result<(), ActionError>,
     {
@@ -157,7 +190,7 @@ impl<C: Controller> Dispatch<C> {
         match catch_unwind(AssertUnwindSafe(|| {
             f(&self.controller, &mut next, &mut ctx)
         })) {
-            Ok(Ok(())) => Ok(next),
+            Ok(Ok(())) => Ok((next, ctx.effects)),
             Ok(Err(e)) => Err(e),
             Err(_) => {
                 tracing::error!(action = ctx.action, "handler panicked");
@@ -179,42 +212,106 @@ impl<C: Controller> Dispatch<C> {
         view: &mut View<C>,
         action: &str,
         data: Map<String, Value>,
-        session: Session,
-        tasks: &TaskScope,
-    ) -> Value {
-        let outcome: Result<(), ActionError> = match self.actions.get(action) {
+        link: &Link,
+    ) -> Outcome {
+        let outcome = match self.actions.get(action) {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
             Some(handler) => {
-                let ctx = context(action, data, session, tasks);
-                match self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx)) {
-                    Ok(next) => match self.render(&next, &Map::new()) {
-                        Ok(tree) => {
-                            view.state = next;
-                            view.errors.clear();
-                            self.metrics.action_done(true);
-                            return self.commit(view, tree);
-                        }
-                        Err(e) => {
-                            tracing::error!(action, error = %e, "render failed after action");
-                            Err(ActionError::msg(format!(
-                                "action {action:?} failed: the page could not be rendered"
-                            )))
-                        }
-                    },
-                    Err(e) => Err(e),
-                }
+                let ctx = context(action, data, link);
+                self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
             }
         };
-        self.metrics.action_done(false);
-        if let Err(e) = outcome {
-            view.errors = e.to_map();
-        }
-        match self.refresh(view) {
-            Ok(update) => update,
-            Err(e) => {
-                tracing::error!(action, error = %e, "render failed");
-                Value::Object(Map::new())
+        match outcome {
+            Ok((next, mut effects)) => {
+                let flash = std::mem::take(&mut effects.flash);
+                match self.accept(view, next, flash, &link.identity.group) {
+                    Ok(update) => {
+                        self.metrics.action_done(true);
+                        Outcome {
+                            update,
+                            effects: Some(effects),
+                        }
+                    }
+                    Err(e) => self.fail(view, action, e),
+                }
             }
+            Err(e) => self.fail(view, action, e),
+        }
+    }
+
+    /// Applies a job's change to the view's current state.
+    pub(crate) fn apply(&self, view: &mut View<C>, change: StateChange, group: &str) -> Value {
+        let mut next = view.state.clone();
+        if catch_unwind(AssertUnwindSafe(|| change(&mut next as &mut dyn Any))).is_err() {
+            return self
+                .fail(
+                    view,
+                    "job update",
+                    ActionError::msg("a job's update failed unexpectedly"),
+                )
+                .update;
+        }
+        let flash = view.flash.clone();
+        match self.accept(view, next, flash, group) {
+            Ok(update) => update,
+            Err(e) => self.fail(view, "job update", e).update,
+        }
+    }
+
+    /// Renders `next`; if that works it becomes the view's state (and its
+    /// persisted fields are saved).
+    fn accept(
+        &self,
+        view: &mut View<C>,
+        next: C::State,
+        flash: Map<String, Value>,
+        group: &str,
+    ) -> Result<Value, ActionError> {
+        let tree = self.render(&next, &Map::new(), &flash).map_err(|e| {
+            tracing::error!(error = %e, "render failed after action");
+            ActionError::msg("the page could not be rendered")
+        })?;
+        view.state = next;
+        view.errors.clear();
+        view.flash = flash;
+        if let Some(persist) = &self.persist {
+            let fields = persist.fields_of(&view.state);
+            persist.save(group, fields, &mut view.persisted);
+        }
+        Ok(self.commit(view, tree))
+    }
+
+    fn fail(&self, view: &mut View<C>, action: &str, error: ActionError) -> Outcome {
+        self.metrics.action_done(false);
+        view.errors = error.to_map();
+        view.flash.clear();
+        let update = self.refresh(view).unwrap_or_else(|e| {
+            tracing::error!(action, error = %e, "render failed");
+            Value::Object(Map::new())
+        });
+        Outcome {
+            update,
+            effects: None,
+        }
+    }
+
+    /// Carries out what a successful action asked for: broadcasts to the
+    /// other tabs, publishes to topics, and the `sync` dispatch after a
+    /// client's own action.
+    pub(crate) fn spread(&self, link: &Link, effects: Effects, client_action: bool) {
+        let tabs = Target::Page {
+            page: self.page_id,
+            group: Arc::from(link.identity.group.as_str()),
+        };
+        for (action, data) in &effects.broadcasts {
+            self.registry.deliver(&tabs, action, data, link.conn);
+        }
+        for (topic, action, data) in &effects.publishes {
+            let target = Target::Topic(Arc::from(topic.as_str()));
+            self.registry.deliver(&target, action, data, None);
+        }
+        if client_action && self.actions.get(SYNC).is_some() {
+            self.registry.deliver(&tabs, SYNC, &Map::new(), link.conn);
         }
     }
 }
@@ -226,6 +323,8 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
+    use crate::identity::Identity;
+    use crate::session::TaskScope;
 
     struct Todo;
 
@@ -255,16 +354,25 @@ mod tests {
             actions: Actions::collect(),
             templates: Templates::from_fn(move |_| Some(src.into())),
             template: "todo.html".into(),
-            hub: Arc::new(Hub::default()),
+            registry: Arc::new(Registry::default()),
+            page_id: 1,
             metrics: Arc::new(Metrics::default()),
             tracer: None,
+            persist: None,
         }
     }
 
     fn run(d: &Dispatch<Todo>, view: &mut View<Todo>, action: &str, data: Value) -> Value {
-        let scope = TaskScope::new(CancellationToken::new(), d.metrics.clone());
+        let link = Link {
+            registry: d.registry.clone(),
+            page: d.page_id,
+            identity: Arc::new(Identity::anonymous("g")),
+            conn: None,
+            tasks: TaskScope::new(&CancellationToken::new(), d.metrics.clone()),
+            topics: Arc::new(|_, _| false),
+        };
         let Value::Object(data) = data else { panic!() };
-        d.run(view, action, data, d.session(&Arc::from("g")), &scope)
+        d.run(view, action, data, &link).update
     }
 
     #[test]

@@ -1,17 +1,25 @@
-//! Sessions: the connections of one session group, and pushing to them.
+//! Sessions: reaching live connections from anywhere, and what runs on them.
 //!
-//! A session group is every tab of one browser (the `livetemplate-id`
-//! cookie). [`Session::trigger_action`] runs an action on each live
-//! connection of the group, each against its own state, from anywhere.
+//! A session group is the tabs that follow each other: every tab of one
+//! browser, or of one signed-in user (see [`Identity`](crate::Identity)).
+//! A [`Session`] names some connections — one page's tabs of a group (what
+//! `ctx.session()` gives), a whole group, a user, or a topic — and
+//! [`Session::trigger_action`] runs an action on each of them, each against
+//! its own state. [`Sessions`] hands them out to code outside any
+//! connection: HTTP handlers, webhooks, jobs.
 
 mod connection;
 mod dispatch;
-mod hub;
+mod jobs;
+mod persist;
+mod registry;
 mod tasks;
 
 pub(crate) use connection::{serve_socket, SocketConfig};
 pub(crate) use dispatch::{Dispatch, View};
-pub(crate) use hub::{Hub, Push};
+pub use jobs::Job;
+pub(crate) use persist::Persist;
+pub(crate) use registry::{ConnInfo, Push, Registry, Target};
 pub(crate) use tasks::TaskScope;
 
 use std::sync::Arc;
@@ -19,8 +27,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// A handle on one session group of one page: cheap to clone, usable from
-/// any thread or task.
+/// Some live connections: cheap to clone, usable from any thread or task.
 ///
 /// ```no_run
 /// # fn demo(session: livetemplate::Session) {
@@ -37,15 +44,15 @@ use serde_json::{Map, Value};
 /// ```
 #[derive(Clone)]
 pub struct Session {
-    pub(crate) hub: Arc<Hub>,
-    pub(crate) group: Arc<str>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) target: Target,
 }
 
 /// Why a push could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
-    /// No tab of the group is connected: the documented signal for a
-    /// background task to stop.
+    /// No connection of the session is live (or none handles the action):
+    /// the documented signal for a background task to stop.
     #[error("session group has no live connection")]
     NoLiveConnection,
     /// The data did not serialize to a JSON object.
@@ -53,42 +60,80 @@ pub enum SessionError {
     InvalidData(String),
 }
 
+/// Action data as the handlers see it: an object (null is empty).
+pub(crate) fn data_map(data: impl Serialize) -> Result<Map<String, Value>, SessionError> {
+    match serde_json::to_value(data) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(other) => Err(SessionError::InvalidData(format!("got {other}"))),
+        Err(e) => Err(SessionError::InvalidData(e.to_string())),
+    }
+}
+
 impl Session {
-    /// Runs `action` with `data` on every live connection of the group and
-    /// pushes each one's update. Returns how many connections it reached, or
-    /// [`SessionError::NoLiveConnection`] when there were none.
+    /// Runs `action` with `data` on every live connection of this session
+    /// and pushes each one's update. Returns how many connections it
+    /// reached, or [`SessionError::NoLiveConnection`] when there were none.
+    ///
+    /// A session from `ctx.session()` reaches every tab of its page and
+    /// group; one from [`Sessions`] reaches the connections (on any page)
+    /// whose controller handles `action`.
     pub fn trigger_action(
         &self,
         action: &str,
         data: impl Serialize,
     ) -> Result<usize, SessionError> {
-        let data = match serde_json::to_value(data) {
-            Ok(Value::Object(map)) => map,
-            Ok(Value::Null) => Map::new(),
-            Ok(other) => return Err(SessionError::InvalidData(format!("got {other}"))),
-            Err(e) => return Err(SessionError::InvalidData(e.to_string())),
-        };
-        let reached = self.hub.push(
-            &self.group,
-            Push {
-                action: action.to_string(),
-                data,
-            },
-        );
-        if reached == 0 {
-            Err(SessionError::NoLiveConnection)
-        } else {
-            Ok(reached)
+        let data = data_map(data)?;
+        match self.registry.deliver(&self.target, action, &data, None) {
+            0 => Err(SessionError::NoLiveConnection),
+            reached => Ok(reached),
         }
     }
 
-    /// The session group's id.
-    pub fn group(&self) -> &str {
-        &self.group
+    /// How many connections of this session are live now.
+    pub fn live_connections(&self) -> usize {
+        self.registry.count(&self.target)
+    }
+}
+
+/// Reaches connections from anywhere in the application: an HTTP handler,
+/// a webhook, a job. Get it from [`LiveTemplate::sessions`](crate::LiveTemplate::sessions).
+///
+/// ```no_run
+/// # fn demo(live: livetemplate::LiveTemplate) {
+/// let sessions = live.sessions();
+/// // Every tab of ana, on every page with a `notification` action:
+/// let reached = sessions.user("ana").trigger_action("notification", serde_json::json!({ "message": "hi" }));
+/// // Everyone in the room:
+/// let _ = sessions.topic("room:lobby").trigger_action("message", serde_json::json!({ "text": "hello" }));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Sessions {
+    pub(crate) registry: Arc<Registry>,
+}
+
+impl Sessions {
+    fn session(&self, target: Target) -> Session {
+        Session {
+            registry: self.registry.clone(),
+            target,
+        }
     }
 
-    /// How many connections of the group are live now.
-    pub fn live_connections(&self) -> usize {
-        self.hub.count(&self.group)
+    /// Every connection of a signed-in user.
+    pub fn user(&self, user_id: &str) -> Session {
+        self.session(Target::User(Arc::from(user_id)))
+    }
+
+    /// Every connection of a session group.
+    pub fn group(&self, group: &str) -> Session {
+        self.session(Target::Group(Arc::from(group)))
+    }
+
+    /// Every connection subscribed to `topic`. Server code publishes to any
+    /// topic; connections subscribe only where the topic rules allow.
+    pub fn topic(&self, topic: &str) -> Session {
+        self.session(Target::Topic(Arc::from(topic)))
     }
 }

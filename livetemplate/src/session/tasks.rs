@@ -11,12 +11,19 @@ use crate::metrics::Metrics;
 #[derive(Clone)]
 pub(crate) struct TaskScope {
     token: CancellationToken,
+    /// The server's: group tasks outlive a connection, not the server.
+    shutdown: CancellationToken,
     metrics: Arc<Metrics>,
 }
 
 impl TaskScope {
-    pub(crate) fn new(token: CancellationToken, metrics: Arc<Metrics>) -> TaskScope {
-        TaskScope { token, metrics }
+    /// A scope that ends with `shutdown` (or earlier, by [`cancel`](Self::cancel)).
+    pub(crate) fn new(shutdown: &CancellationToken, metrics: Arc<Metrics>) -> TaskScope {
+        TaskScope {
+            token: shutdown.child_token(),
+            shutdown: shutdown.clone(),
+            metrics,
+        }
     }
 
     /// Spawns `task`; it ends at its next `.await` once the scope is cancelled.
@@ -31,6 +38,25 @@ impl TaskScope {
             tokio::select! {
                 biased;
                 _ = token.cancelled() => {}
+                _ = task => {}
+            }
+        });
+    }
+
+    /// Spawns `task` to run until `until` is cancelled (or this scope's
+    /// server shuts down), whichever comes first.
+    pub(crate) fn spawn_until<F>(&self, until: CancellationToken, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let shutdown = self.shutdown.clone();
+        let live = self.metrics.task_started();
+        tokio::spawn(async move {
+            let _live = live;
+            tokio::select! {
+                biased;
+                _ = until.cancelled() => {}
+                _ = shutdown.cancelled() => {}
                 _ = task => {}
             }
         });

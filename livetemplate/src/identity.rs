@@ -1,0 +1,263 @@
+//! Who is asking: a user id (when someone signed in) and a session group
+//! (the tabs that follow each other).
+//!
+//! Without an [`Authenticator`] every browser is anonymous and its tabs form
+//! one group (the `livetemplate-id` cookie). [`SignedCookieAuth`] is a small
+//! sign-in by name with an HMAC-signed cookie, where the group is the user:
+//! a user's tabs in every browser follow each other.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Router};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::server::cookie;
+
+/// Who a request or connection belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The signed-in user, if any.
+    pub user_id: Option<String>,
+    /// The session group: connections that `trigger_action`, `Sync` and
+    /// `broadcast_action` reach together.
+    pub group: String,
+}
+
+impl Identity {
+    /// An anonymous browser's identity: its group is its cookie.
+    pub fn anonymous(group: impl Into<String>) -> Identity {
+        Identity {
+            user_id: None,
+            group: group.into(),
+        }
+    }
+
+    /// The topic only this user's connections may subscribe to: `user:<id>`.
+    pub fn user_topic(&self) -> Option<String> {
+        self.user_id.as_ref().map(|u| format!("user:{u}"))
+    }
+
+    /// The topic only this group's connections may subscribe to: `group:<id>`.
+    pub fn group_topic(&self) -> String {
+        format!("group:{}", self.group)
+    }
+
+    /// Whether `topic` is one of this identity's own topics.
+    pub(crate) fn owns_topic(&self, topic: &str) -> bool {
+        topic == self.group_topic() || self.user_topic().as_deref() == Some(topic)
+    }
+}
+
+/// Decides who a request is, from its headers (cookies, a bearer token…).
+///
+/// Returning `None` makes the request anonymous (the browser's cookie group).
+pub trait Authenticator: Send + Sync + 'static {
+    /// The identity of a request, if it carries one.
+    fn identify(&self, headers: &HeaderMap) -> Option<Identity>;
+}
+
+impl<F> Authenticator for F
+where
+    F: Fn(&HeaderMap) -> Option<Identity> + Send + Sync + 'static,
+{
+    fn identify(&self, headers: &HeaderMap) -> Option<Identity> {
+        self(headers)
+    }
+}
+
+/// Sign-in by name with an HMAC-SHA256 signed cookie; the group is the user.
+///
+/// Not a password check: it proves only that this server issued the cookie.
+/// Good for demos and for apps that put a real login in front of it.
+///
+/// ```
+/// use livetemplate::{LiveTemplate, SignedCookieAuth, Templates};
+/// let auth = SignedCookieAuth::new(b"a secret of at least 32 bytes....");
+/// let live = LiveTemplate::new(Templates::from_dir("templates")).authenticator(auth.clone());
+/// // POST /auth/sign-in (form: name, return_to) and POST /auth/sign-out:
+/// let app: axum::Router = axum::Router::new().nest("/auth", auth.routes());
+/// ```
+#[derive(Clone)]
+pub struct SignedCookieAuth {
+    key: std::sync::Arc<[u8]>,
+}
+
+/// The cookie holding `name.signature`.
+pub const USER_COOKIE: &str = "livetemplate-user";
+
+/// A name [`SignedCookieAuth`] refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a user name is 1 to 32 letters, digits, '-', '_' or '.' (got {0:?})")]
+pub struct InvalidUserName(pub String);
+
+impl SignedCookieAuth {
+    /// Signs with `key` (use 32 random bytes; a restart with a new key signs everyone out).
+    pub fn new(key: &[u8]) -> SignedCookieAuth {
+        SignedCookieAuth { key: key.into() }
+    }
+
+    /// Signs with a random key: sign-ins last as long as the process.
+    pub fn random() -> SignedCookieAuth {
+        let mut key = [0u8; 32];
+        let _ = getrandom::fill(&mut key);
+        SignedCookieAuth::new(&key)
+    }
+
+    fn signature(&self, name: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .expect("HMAC takes a key of any length");
+        mac.update(name.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The `Set-Cookie` value that signs `name` in.
+    pub fn sign_in_cookie(&self, name: &str) -> Result<String, InvalidUserName> {
+        let name = name.trim();
+        let valid = (1..=32).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !valid {
+            return Err(InvalidUserName(name.to_string()));
+        }
+        Ok(format!(
+            "{USER_COOKIE}={name}.{}; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000",
+            self.signature(name)
+        ))
+    }
+
+    /// The `Set-Cookie` value that signs out.
+    pub fn sign_out_cookie(&self) -> String {
+        format!("{USER_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+    }
+
+    /// The signed-in user of a request, if its cookie's signature holds.
+    pub fn user(&self, headers: &HeaderMap) -> Option<String> {
+        let value = cookie::get(headers, USER_COOKIE)?;
+        let (name, signature) = value.rsplit_once('.')?;
+        let expected = self.signature(name);
+        // Constant time: compare every byte whatever the first mismatch.
+        let same = expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        same.then(|| name.to_string())
+    }
+
+    /// `POST /sign-in` (form fields `name`, optional `return_to`) and
+    /// `POST /sign-out`; both answer 303 back to `return_to` (default `/`).
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/sign-in", post(sign_in))
+            .route("/sign-out", post(sign_out))
+            .with_state(self.clone())
+    }
+}
+
+impl Authenticator for SignedCookieAuth {
+    fn identify(&self, headers: &HeaderMap) -> Option<Identity> {
+        let user = self.user(headers)?;
+        Some(Identity {
+            group: format!("user:{user}"),
+            user_id: Some(user),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    name: String,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SignOutForm {
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+/// Only same-site paths: an open redirect would let other sites bounce users.
+fn back_to(return_to: Option<&str>) -> &str {
+    match return_to {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        _ => "/",
+    }
+}
+
+fn redirect(to: &str, set_cookie: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        headers.insert(header::LOCATION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(set_cookie) {
+        headers.insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn sign_in(State(auth): State<SignedCookieAuth>, Form(form): Form<SignInForm>) -> Response {
+    match auth.sign_in_cookie(&form.name) {
+        Ok(cookie) => redirect(back_to(form.return_to.as_deref()), &cookie),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+async fn sign_out(State(auth): State<SignedCookieAuth>, Form(form): Form<SignOutForm>) -> Response {
+    redirect(back_to(form.return_to.as_deref()), &auth.sign_out_cookie())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_cookie(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, cookie.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn a_signed_name_is_the_user_and_its_group() {
+        let auth = SignedCookieAuth::new(b"k");
+        let set = auth.sign_in_cookie(" ana ").unwrap();
+        let value = set.split(';').next().unwrap();
+        let id = auth.identify(&with_cookie(value)).unwrap();
+        assert_eq!(id.user_id.as_deref(), Some("ana"));
+        assert_eq!(id.group, "user:ana");
+    }
+
+    #[test]
+    fn forged_or_foreign_cookies_are_anonymous() {
+        let auth = SignedCookieAuth::new(b"k");
+        let other = SignedCookieAuth::new(b"other key");
+        let foreign = other.sign_in_cookie("ana").unwrap();
+        let foreign = foreign.split(';').next().unwrap();
+        assert_eq!(auth.user(&with_cookie(foreign)), None);
+        assert_eq!(auth.user(&with_cookie("livetemplate-user=ana.00")), None);
+        assert_eq!(auth.user(&with_cookie("livetemplate-user=ana")), None);
+    }
+
+    #[test]
+    fn names_are_checked_and_redirects_stay_on_site() {
+        let auth = SignedCookieAuth::new(b"k");
+        for bad in ["", "a b", "<script>", &"x".repeat(33), "a;b"] {
+            assert!(auth.sign_in_cookie(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(back_to(Some("/realtime/chat")), "/realtime/chat");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil"] {
+            assert_eq!(back_to(Some(bad)), "/", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Laying persisted fields over a state, and saving them when they change.
+
+use std::sync::Arc;
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
+
+use crate::store::Store;
+
+/// The persisted fields of one page.
+pub(crate) struct Persist {
+    pub store: Arc<dyn Store>,
+    pub fields: &'static [&'static str],
+    /// Keeps pages apart in the store (the page's template).
+    pub scope: String,
+}
+
+impl Persist {
+    fn key(&self, group: &str) -> String {
+        format!("{}\u{1f}{group}", self.scope)
+    }
+
+    /// `state` with the group's saved fields laid over it. A saved value that
+    /// no longer fits the state's type is ignored (the type changed).
+    pub(crate) fn restore<S: Serialize + DeserializeOwned>(&self, group: &str, state: S) -> S {
+        let Some(saved) = self.store.load(&self.key(group)) else {
+            return state;
+        };
+        let Ok(Value::Object(mut map)) = serde_json::to_value(&state) else {
+            return state;
+        };
+        for field in self.fields {
+            if let Some(v) = saved.get(*field) {
+                map.insert((*field).to_string(), v.clone());
+            }
+        }
+        serde_json::from_value(Value::Object(map)).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "persisted fields no longer fit the state; ignored");
+            state
+        })
+    }
+
+    /// The persisted fields of `state`.
+    pub(crate) fn fields_of<S: Serialize>(&self, state: &S) -> Map<String, Value> {
+        let Ok(Value::Object(map)) = serde_json::to_value(state) else {
+            return Map::new();
+        };
+        self.fields
+            .iter()
+            .filter_map(|f| Some(((*f).to_string(), map.get(*f)?.clone())))
+            .collect()
+    }
+
+    /// Saves `fields` for the group unless they equal `last` (what was saved before).
+    pub(crate) fn save(
+        &self,
+        group: &str,
+        fields: Map<String, Value>,
+        last: &mut Option<Map<String, Value>>,
+    ) {
+        if last.as_ref() != Some(&fields) {
+            self.store.save(&self.key(group), fields.clone());
+            *last = Some(fields);
+        }
+    }
+}
