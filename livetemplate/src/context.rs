@@ -75,6 +75,12 @@ pub enum TopicError {
     InvalidData(#[from] SessionError),
 }
 
+impl From<SessionError> for ActionError {
+    fn from(e: SessionError) -> ActionError {
+        ActionError::msg(e.to_string())
+    }
+}
+
 impl From<TopicError> for ActionError {
     fn from(e: TopicError) -> ActionError {
         ActionError::msg(e.to_string())

@@ -90,7 +90,7 @@ impl TestServer {
     pub fn browser(&self) -> Browser {
         Browser {
             addr: self.addr,
-            cookie: None,
+            cookies: Vec::new(),
         }
     }
 
@@ -112,36 +112,88 @@ impl Drop for TestServer {
     }
 }
 
-/// A browser: tabs opened from it share its cookie, so its session group.
+/// A browser: tabs opened from it share its cookies, so its session group.
 pub struct Browser {
     addr: SocketAddr,
-    cookie: Option<String>,
+    cookies: Vec<(String, String)>,
 }
 
 impl Browser {
-    /// Opens `path` in a new tab: GET the page (taking its cookie), then
+    /// The `Cookie` header this browser sends, if it has cookies.
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// Keeps the cookies a response sets (an empty value removes one).
+    fn take_cookies(&mut self, response: &HttpResponse) {
+        for (name, value) in &response.headers {
+            if name != "set-cookie" {
+                continue;
+            }
+            let Some((k, v)) = value.split(';').next().and_then(|kv| kv.split_once('=')) else {
+                continue;
+            };
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+
+    /// A request from this browser (its cookies sent, the ones set kept),
+    /// as a form POST or a fetch would make it.
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<HttpResponse, TestError> {
+        let cookie = self.cookie_header();
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(c) = &cookie {
+            all.push(("cookie", c));
+        }
+        let response = http(self.addr, method, path, &all, body).await?;
+        self.take_cookies(&response);
+        Ok(response)
+    }
+
+    /// The value of one of this browser's cookies.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Submits a urlencoded form, as a page without JavaScript would.
+    pub async fn post_form(&mut self, path: &str, body: &str) -> Result<HttpResponse, TestError> {
+        let origin = format!("http://{}", self.addr);
+        let headers = [
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", origin.as_str()),
+        ];
+        self.request("POST", path, &headers, body).await
+    }
+
+    /// Opens `path` in a new tab: GET the page (taking its cookies), then
     /// connect the WebSocket and apply the first frame.
     pub async fn open(&mut self, path: &str) -> Result<Tab, TestError> {
-        let mut headers = vec![("accept", "text/html")];
-        let cookie_header = self.cookie.clone().map(|c| format!("livetemplate-id={c}"));
-        if let Some(c) = &cookie_header {
-            headers.push(("cookie", c));
-        }
-        let page = http(self.addr, "GET", path, &headers, "").await?;
+        let page = self
+            .request("GET", path, &[("accept", "text/html")], "")
+            .await?;
         if page.status != 200 {
             return Err(TestError::Http {
                 path: path.to_string(),
                 status: page.status,
             });
-        }
-        if let Some(set) = page.header("set-cookie") {
-            if let Some(v) = set
-                .split(';')
-                .next()
-                .and_then(|kv| kv.strip_prefix("livetemplate-id="))
-            {
-                self.cookie = Some(v.to_string());
-            }
         }
         let origin = format!("http://{}", self.addr);
         let mut tab = self.connect(path, Some(&origin)).await?;
@@ -158,10 +210,11 @@ impl Browser {
         if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
             request.headers_mut().insert("origin", origin);
         }
-        if let Some(cookie) = &self.cookie {
-            if let Ok(v) = HeaderValue::from_str(&format!("livetemplate-id={cookie}")) {
-                request.headers_mut().insert("cookie", v);
-            }
+        if let Some(v) = self
+            .cookie_header()
+            .and_then(|c| HeaderValue::from_str(&c).ok())
+        {
+            request.headers_mut().insert("cookie", v);
         }
         let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
@@ -303,6 +356,19 @@ impl Tab {
                 None => return Err(TestError::BadFrame("socket closed".into())),
             };
             return self.fold(&text);
+        }
+    }
+
+    /// Checks that no update is waiting for this tab: it pings, and the
+    /// server answers pings only after the pushes already queued for the
+    /// connection, so an update that was on its way arrives first.
+    pub async fn expect_no_update(&mut self) -> Result<(), TestError> {
+        self.send_text(r#"{"action":"__ping__","data":{}}"#).await?;
+        match self.next_frame().await? {
+            Frame::Pong => Ok(()),
+            other => Err(TestError::BadFrame(format!(
+                "expected no update, got {other:?}"
+            ))),
         }
     }
 

@@ -74,13 +74,11 @@ pub(crate) async fn serve_socket<C: Controller>(
     let mut open = socket.send(Message::text(first.to_text())).await.is_ok();
 
     while open {
+        // Pushes already queued go first, so a client never sees its own
+        // reply overtake an update that was decided before its message.
         let reply = tokio::select! {
-            frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &text, config.max_message_bytes)),
-                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-            },
+            biased;
+            _ = config.shutdown.cancelled() => break,
             Some(push) = mailbox.recv() => Some(match push {
                 Push::Action { action, data } => {
                     let outcome = page.run(&mut view, &action, data, &link);
@@ -94,7 +92,12 @@ pub(crate) async fn serve_socket<C: Controller>(
                     Envelope::update(update, &view.errors, None).to_text()
                 }
             }),
-            _ = config.shutdown.cancelled() => break,
+            frame = socket.recv() => match frame {
+                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &text, config.max_message_bytes)),
+                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
         };
         if let Some(text) = reply {
             open = socket.send(Message::text(text)).await.is_ok();
