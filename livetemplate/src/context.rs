@@ -5,6 +5,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -87,16 +88,34 @@ impl From<TopicError> for ActionError {
     }
 }
 
-/// What [`Controller::mount`](crate::Controller::mount) sees: the request's query.
-#[derive(Debug, Clone, Default)]
+/// What [`Controller::mount`](crate::Controller::mount) sees: the request
+/// (its query and headers) and who made it.
+#[derive(Debug, Clone)]
 pub struct MountContext {
     pub(crate) query: HashMap<String, String>,
+    pub(crate) headers: Arc<HeaderMap>,
+    pub(crate) identity: Arc<Identity>,
 }
 
 impl MountContext {
     /// A query parameter of the page URL.
     pub fn query(&self, key: &str) -> Option<&str> {
         self.query.get(key).map(String::as_str)
+    }
+
+    /// A request header (of the page GET, or of the WebSocket upgrade).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The signed-in user, if an [`Authenticator`](crate::Authenticator) said who it is.
+    pub fn user_id(&self) -> Option<&str> {
+        self.identity.user_id.as_deref()
+    }
+
+    /// The session group's id.
+    pub fn group(&self) -> &str {
+        &self.identity.group
     }
 }
 

@@ -235,6 +235,8 @@ async fn sync_follows_each_client_action_on_the_other_tabs() {
     tab2.wait_for_text("synced: 1").await.unwrap();
     tab3.wait_for_text("synced: 1").await.unwrap();
     assert!(tab1.text().contains("synced: 0"), "not the tab that acted");
+    // Before its sync handler, a tab takes the group's persisted fields.
+    assert!(tab2.text().contains("count: 1"), "{}", tab2.text());
     elsewhere.expect_no_update().await.unwrap();
     // Sync follows client actions only: the sync itself starts nothing.
     tab2.expect_no_update().await.unwrap();

@@ -113,7 +113,8 @@ async fn get_page<C: Controller>(
     }
     let new_session = new_session.as_deref();
     let dispatch = &page.dispatch;
-    let state = match dispatch.mount(query, &identity.group) {
+    let user = identity.user_id.clone();
+    let state = match dispatch.mount(query, &Arc::new(headers.clone()), &Arc::new(identity)) {
         Ok(state) => state,
         Err(e) => {
             return finish(
@@ -152,6 +153,7 @@ async fn get_page<C: Controller>(
                 live => JinjaValue::from_safe_string(wrapper),
                 client_script => CLIENT_SCRIPT_PATH,
                 page => JinjaValue::from(minijinja::value::Serde(ctx)),
+                user => user,
             };
             match page.live.templates().render_plain(layout, ctx) {
                 Ok(html) => html,
@@ -195,7 +197,7 @@ fn upgrade<C: Controller>(
         .max_frame_size(hard_limit)
         .read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
-        .on_upgrade(move |socket| serve_socket(socket, dispatch, identity, query, config))
+        .on_upgrade(move |socket| serve_socket(socket, dispatch, identity, (query, headers), config))
 }
 
 /// POST: an action from a client whose socket is down (JSON), or a plain
@@ -266,7 +268,11 @@ async fn post_page<C: Controller>(
         }
         let view = match views.entry(group.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(query, &group) {
+            std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(
+                query,
+                &Arc::new(headers.clone()),
+                &Arc::new(identity.clone()),
+            ) {
                 Ok(state) => e.insert(View::new(state)),
                 Err(err) => {
                     return finish(

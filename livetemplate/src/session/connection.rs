@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
+use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -29,9 +30,11 @@ pub(crate) async fn serve_socket<C: Controller>(
     mut socket: WebSocket,
     page: Arc<Dispatch<C>>,
     identity: Identity,
-    query: HashMap<String, String>,
+    request: (HashMap<String, String>, HeaderMap),
     config: SocketConfig,
 ) {
+    let (query, headers) = request;
+    let headers = Arc::new(headers);
     let _live = page.metrics.connection_opened();
     let handles = {
         let page = page.clone();
@@ -52,7 +55,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         identity: Arc::new(identity),
     };
 
-    let state = match page.mount(query, &link.identity.group) {
+    let state = match page.mount(query, &headers, &link.identity) {
         Ok(state) => state,
         Err(e) => {
             let frame = ErrorFrame::new("mount_failed", e.to_string());
@@ -93,7 +96,7 @@ pub(crate) async fn serve_socket<C: Controller>(
                 }
             }),
             frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &text, config.max_message_bytes)),
+                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes)),
                 Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
@@ -117,6 +120,7 @@ fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
     link: &Link,
+    headers: &Arc<HeaderMap>,
     text: &str,
     limit: usize,
 ) -> String {
@@ -135,7 +139,7 @@ fn answer<C: Controller>(
                     other => (k, other.to_string()),
                 })
                 .collect();
-            match page.mount(query, &link.identity.group) {
+            match page.mount(query, headers, &link.identity) {
                 Ok(state) => {
                     view.state = state;
                     view.errors.clear();

@@ -8,10 +8,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use axum::http::HeaderMap;
+
 use super::registry::StateChange;
 use super::{Persist, Registry, Target};
 use crate::context::{Context, Effects, Link, MountContext};
 use crate::controller::{ActionError, Actions, Controller};
+use crate::identity::Identity;
 use crate::metrics::Metrics;
 use crate::template::Templates;
 use crate::trace::{next_view_id, Trace, Tracer};
@@ -86,9 +89,15 @@ impl<C: Controller> Dispatch<C> {
     pub(crate) fn mount(
         &self,
         query: HashMap<String, String>,
-        group: &str,
+        headers: &Arc<HeaderMap>,
+        identity: &Arc<Identity>,
     ) -> Result<C::State, ActionError> {
-        let ctx = MountContext { query };
+        let group = identity.group.as_str();
+        let ctx = MountContext {
+            query,
+            headers: headers.clone(),
+            identity: identity.clone(),
+        };
         let state = match catch_unwind(AssertUnwindSafe(|| self.controller.mount(&ctx))) {
             Ok(result) => result?,
             Err(_) => return Err(ActionError::msg("mount failed unexpectedly")),
@@ -218,7 +227,14 @@ impl<C: Controller> Dispatch<C> {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
             Some(handler) => {
                 let ctx = context(action, data, link);
-                self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
+                match (&self.persist, action == SYNC) {
+                    // Another tab changed the group's persisted fields: take them first.
+                    (Some(persist), true) => {
+                        let state = persist.restore(&link.identity.group, view.state.clone());
+                        self.invoke(&state, ctx, |c, state, ctx| handler(c, state, ctx))
+                    }
+                    _ => self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx)),
+                }
             }
         };
         match outcome {
@@ -323,7 +339,6 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::identity::Identity;
     use crate::session::TaskScope;
 
     struct Todo;
