@@ -5,7 +5,9 @@
 //! desktop shell serve the same thing.
 
 pub mod catalog;
+pub mod downloads;
 pub mod examples;
 mod site;
+pub mod webhook;
 
 pub use site::{app, app_with, serve, templates, Gallery, GalleryError};

@@ -3,15 +3,18 @@
 use std::net::SocketAddr;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
-use livetemplate::{LiveError, LiveTemplate, Templates};
+use livetemplate::{LiveError, LiveTemplate, SignedCookieAuth, Templates};
 use rust_embed::Embed;
 use serde_json::json;
 
 use crate::catalog::{CATEGORIES, EXAMPLES};
+use crate::downloads::{self, Downloads};
+use crate::examples::Deps;
+use crate::webhook;
 
 #[derive(Embed)]
 #[folder = "../templates/"]
@@ -20,6 +23,14 @@ struct TemplateFiles;
 #[derive(Embed)]
 #[folder = "../assets/"]
 struct AssetFiles;
+
+/// highlight.js, pinned in `package.json`, for the source panels.
+#[derive(Embed)]
+#[folder = "../node_modules/@highlightjs/cdn-assets/"]
+#[include = "highlight.min.js"]
+#[include = "languages/django.min.js"]
+#[include = "styles/atom-one-dark.min.css"]
+struct Highlight;
 
 /// The gallery could not start.
 #[derive(Debug, thiserror::Error)]
@@ -61,25 +72,55 @@ pub fn app() -> Result<Gallery, GalleryError> {
     app_with(LiveTemplate::new(templates()))
 }
 
+/// The key sign-in cookies are signed with: `LVT_SECRET` if set (so
+/// sign-ins survive a restart), else random.
+fn auth() -> SignedCookieAuth {
+    match std::env::var("LVT_SECRET") {
+        Ok(secret) if !secret.is_empty() => SignedCookieAuth::new(secret.as_bytes()),
+        _ => SignedCookieAuth::random(),
+    }
+}
+
 /// Builds the gallery site on a runtime the caller configured (it must
-/// render [`templates`]); tests use it to trace every update.
+/// render [`templates`], and have no pages yet); tests use it to trace
+/// every update.
 pub fn app_with(live: LiveTemplate) -> Result<Gallery, GalleryError> {
+    let auth = auth();
+    let live = live
+        .authenticator(auth.clone())
+        // Signed-in users may join chat rooms; nothing else is public.
+        .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"));
+    let deps = Deps {
+        live: live.clone(),
+        auth: auth.clone(),
+        downloads: Downloads::default(),
+    };
     let mut router: Router = Router::new()
         .route("/", get(index))
         .route("/api/index.json", get(index_json))
         .route("/metrics", get(metrics))
         .route("/assets/{*file}", get(asset))
-        .with_state(live.clone());
+        .with_state(deps.clone());
     for example in EXAMPLES {
         let route = example
-            .route(&live)
+            .route(&deps)
             .map_err(|source| GalleryError::Example {
                 path: example.path(),
                 source,
             })?;
         router = router.route(&example.path(), route);
     }
-    let router = router.merge(live.routes());
+    let router = router
+        .route(
+            "/webhooks/notify",
+            post(webhook::notify).with_state(live.sessions()),
+        )
+        .route(
+            "/downloads/{id}",
+            get(downloads::serve).with_state(deps.downloads.clone()),
+        )
+        .nest("/auth", auth.routes())
+        .merge(live.routes());
     Ok(Gallery { router, live })
 }
 
@@ -116,7 +157,7 @@ fn catalog_json() -> serde_json::Value {
             let examples: Vec<_> = EXAMPLES
                 .iter()
                 .filter(|e| e.category == *name)
-                .map(|e| json!({ "title": e.title, "slug": e.slug, "path": e.path(), "summary": e.summary, "try": e.try_it }))
+                .map(|e| json!({ "title": e.title, "slug": e.slug, "path": e.path(), "summary": e.summary, "try": e.try_it, "sign_in": e.sign_in }))
                 .collect();
             json!({ "name": name, "slug": slug, "examples": examples })
         })
@@ -124,8 +165,10 @@ fn catalog_json() -> serde_json::Value {
     json!({ "categories": categories })
 }
 
-async fn index(State(live): State<LiveTemplate>) -> Response {
-    match live.templates().render_plain("index.html", catalog_json()) {
+async fn index(State(deps): State<Deps>, headers: HeaderMap) -> Response {
+    let mut ctx = catalog_json();
+    ctx["user"] = json!(deps.auth.user(&headers));
+    match deps.live.templates().render_plain("index.html", ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "index render failed");
@@ -142,15 +185,19 @@ async fn index_json() -> impl IntoResponse {
     axum::Json(catalog_json())
 }
 
-async fn metrics(State(live): State<LiveTemplate>) -> impl IntoResponse {
+async fn metrics(State(deps): State<Deps>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        live.metrics().render_prometheus(),
+        deps.live.metrics().render_prometheus(),
     )
 }
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let Some(found) = AssetFiles::get(&file) else {
+    let found = match file.strip_prefix("highlight/") {
+        Some(vendored) => Highlight::get(vendored),
+        None => AssetFiles::get(&file),
+    };
+    let Some(found) = found else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
     let mime = match file.rsplit('.').next() {

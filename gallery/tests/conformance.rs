@@ -9,17 +9,30 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use gallery::catalog::{Example, EXAMPLES};
-use livetemplate::testing::{Tab, TestServer};
+use livetemplate::testing::{Browser, TestServer};
 use livetemplate::LiveTemplate;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Per client tree: its updates and the HTML after each.
 type Traces = Arc<Mutex<BTreeMap<u64, Vec<(Value, String)>>>>;
 
+/// A browser signed in as `name`.
+async fn signed_in(server: &TestServer, name: &str) -> Browser {
+    let mut browser = server.browser();
+    let answer = browser
+        .post_form("/auth/sign-in", &format!("name={name}&return_to=/"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    browser
+}
+
 /// What a person does on `example`. A new example needs a script here.
-async fn script(example: &Example, tab: &mut Tab) {
+async fn script(example: &Example, server: &TestServer) {
+    let path = example.path();
     match example.slug {
         "server-push" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
             tab.click("startTimer").await.unwrap();
             // Each wait is bounded: go by steps (the run takes 10 real seconds;
             // paused time does not mix with the real sockets under test).
@@ -32,6 +45,91 @@ async fn script(example: &Example, tab: &mut Tab) {
             }
             tab.click("startTimer").await.unwrap();
             tab.wait_for_text("Timer running: 2 / 10s").await.unwrap();
+        }
+        "ticker" => {
+            let mut browser = server.browser();
+            let mut tab1 = browser.open(&path).await.unwrap();
+            tab1.wait_for_text("2 s").await.unwrap();
+            let mut tab2 = browser.open(&path).await.unwrap();
+            tab2.wait_for_text("3 s").await.unwrap();
+            tab1.click("reset").await.unwrap();
+            tab2.wait_for_text("1 s").await.unwrap();
+        }
+        "dashboard" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.click("refresh").await.unwrap();
+            tab.wait_for_text("sample 2").await.unwrap();
+        }
+        "export" => {
+            let mut browser = server.browser();
+            let mut tab = browser.open(&path).await.unwrap();
+            tab.act("startExport", json!({ "fail": "on" }))
+                .await
+                .unwrap();
+            tab.wait_for_text("Failed: the disk is full").await.unwrap();
+            tab.click("startExport").await.unwrap();
+            tab.wait_for_text("Complete").await.unwrap();
+        }
+        "notifications" => {
+            let mut ana = signed_in(server, "ana").await;
+            let (mut a1, mut a2) = (
+                ana.open(&path).await.unwrap(),
+                ana.open(&path).await.unwrap(),
+            );
+            a1.act("send", json!({ "to": "ana", "message": "hello ana" }))
+                .await
+                .unwrap();
+            a2.wait_for_text("hello ana").await.unwrap();
+            a1.act("send", json!({ "to": "nobody", "message": "x" }))
+                .await
+                .unwrap();
+            a1.click("dismiss").await.unwrap();
+        }
+        "webhook" => {
+            let mut tab = signed_in(server, "wes").await.open(&path).await.unwrap();
+            let body = r#"{"user_id":"wes","message":"Deploy finished"}"#;
+            let answer = server
+                .request(
+                    "POST",
+                    "/webhooks/notify",
+                    &[("content-type", "application/json")],
+                    body,
+                )
+                .await
+                .unwrap();
+            assert_eq!(answer.body, r#"{"delivered":1}"#);
+            tab.wait_for_text("Deploy finished").await.unwrap();
+        }
+        "welcome" => {
+            let mut tab = signed_in(server, "wil").await.open(&path).await.unwrap();
+            tab.wait_for_text("Welcome back, wil!").await.unwrap();
+            tab.click("dismiss").await.unwrap();
+        }
+        "cross-tab" => {
+            let mut browser = server.browser();
+            let (mut t1, mut t2) = (
+                browser.open(&path).await.unwrap(),
+                browser.open(&path).await.unwrap(),
+            );
+            t1.click("increment").await.unwrap();
+            t2.wait_for_text("Sync dispatches received: 1")
+                .await
+                .unwrap();
+            t1.click("wave").await.unwrap();
+            t2.wait_for_text("Waves received: 1").await.unwrap();
+            t2.click("ringAll").await.unwrap();
+            t1.wait_for_text("Rings: 1").await.unwrap();
+        }
+        "chat" => {
+            let mut cai = signed_in(server, "cai").await.open(&path).await.unwrap();
+            let mut dee = signed_in(server, "dee").await.open(&path).await.unwrap();
+            cai.wait_for_text("Here now (2)").await.unwrap();
+            cai.act("send", json!({ "text": "hello dee" }))
+                .await
+                .unwrap();
+            dee.wait_for_text("cai hello dee").await.unwrap();
+            dee.close().await;
+            cai.wait_for_text("Here now (1)").await.unwrap();
         }
         other => panic!("example {other:?} has no conformance script: add one here"),
     }
@@ -49,11 +147,8 @@ async fn every_example_renders_in_the_stock_client_as_on_the_server() {
             .push((t.update.clone(), t.html()));
     });
     let server = TestServer::start(gallery::app_with(live).unwrap().router).await;
-    for example in EXAMPLES {
-        let mut tab = server.browser().open(&example.path()).await.unwrap();
-        script(example, &mut tab).await;
-        tab.close().await;
-    }
+    // The scripts run side by side; each uses its own browsers and names.
+    futures_util::future::join_all(EXAMPLES.iter().map(|example| script(example, &server))).await;
 
     let mut replay = replay::Replay::start();
     let traces = std::mem::take(&mut *traces.lock().unwrap());

@@ -36,6 +36,11 @@ impl Metrics {
         self.tasks.load(Ordering::Relaxed)
     }
 
+    /// Actions run since start (client actions and pushes), failed ones included.
+    pub fn actions(&self) -> u64 {
+        self.actions.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn connection_opened(self: &Arc<Self>) -> Live {
         self.connections.fetch_add(1, Ordering::Relaxed);
         Live {

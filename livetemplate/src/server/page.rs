@@ -197,7 +197,9 @@ fn upgrade<C: Controller>(
         .max_frame_size(hard_limit)
         .read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
-        .on_upgrade(move |socket| serve_socket(socket, dispatch, identity, (query, headers), config))
+        .on_upgrade(move |socket| {
+            serve_socket(socket, dispatch, identity, (query, headers), config)
+        })
 }
 
 /// POST: an action from a client whose socket is down (JSON), or a plain

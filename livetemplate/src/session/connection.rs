@@ -64,7 +64,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         }
     };
     let mut view = View::<C>::new(state);
-    page.connect(&mut view, &link);
+    let effects = page.connect(&mut view, &link);
     let first = match page.refresh(&mut view) {
         Ok(tree) => Envelope::first(tree),
         Err(e) => {
@@ -75,6 +75,9 @@ pub(crate) async fn serve_socket<C: Controller>(
         }
     };
     let mut open = socket.send(Message::text(first.to_text())).await.is_ok();
+    if let Some(effects) = effects {
+        page.spread(&link, effects, false);
+    }
 
     while open {
         // Pushes already queued go first, so a client never sees its own

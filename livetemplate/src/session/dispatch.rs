@@ -175,12 +175,20 @@ impl<C: Controller> Dispatch<C> {
     }
 
     /// Runs the controller's `on_connect` hook; an error is kept in
-    /// `view.errors` for the first render.
-    pub(crate) fn connect(&self, view: &mut View<C>, link: &Link) {
+    /// `view.errors` for the first render. Returns the hook's effects
+    /// (a publish, a broadcast) when it succeeded.
+    pub(crate) fn connect(&self, view: &mut View<C>, link: &Link) -> Option<Effects> {
         let ctx = context("on_connect", Map::new(), link);
         match self.invoke(&view.state, ctx, |c, state, ctx| c.on_connect(state, ctx)) {
-            Ok((next, _)) => view.state = next,
-            Err(e) => view.errors = e.to_map(),
+            Ok((next, mut effects)) => {
+                view.state = next;
+                view.flash = std::mem::take(&mut effects.flash);
+                Some(effects)
+            }
+            Err(e) => {
+                view.errors = e.to_map();
+                None
+            }
         }
     }
 

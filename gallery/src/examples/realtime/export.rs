@@ -1,0 +1,90 @@
+//! Export (seed 002, "Background job completion"): a long job builds a
+//! CSV file in steps, the page shows its progress, and at the end a link
+//! to download it — or why it failed. Closing the tab cancels the job.
+//!
+//! The seed keeps a cancel function and the session in mutex-guarded
+//! controller fields and checks for cancellation by hand. Here the job is
+//! tied to the connection (`ctx.spawn_job`): when the tab closes it is
+//! dropped at its next `.await`, and each `job.update` applies to the tab's
+//! state as it is at that moment.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use livetemplate::{ActionError, Actions, Context, Controller, Job};
+use serde::{Deserialize, Serialize};
+
+use crate::downloads::{Downloads, File};
+
+const STEPS: u32 = 10;
+const STEP_TIME: Duration = Duration::from_millis(400);
+const ROWS_PER_STEP: u32 = 100;
+
+pub struct Export {
+    pub downloads: Downloads,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct ExportState {
+    /// "", "Processing...", "Complete" or "Failed: …", as in the seed.
+    pub export_status: String,
+    pub progress: u32,
+    pub download_url: String,
+    pub rows: u32,
+}
+
+#[derive(Deserialize)]
+struct StartExport {
+    /// The "simulate a failure" checkbox.
+    #[serde(default)]
+    fail: Option<String>,
+}
+
+impl Controller for Export {
+    type State = ExportState;
+
+    fn actions(actions: &mut Actions<Self>) {
+        actions.on("startExport", Export::start_export);
+    }
+}
+
+impl Export {
+    fn start_export(&self, state: &mut ExportState, ctx: &mut Context) -> Result<(), ActionError> {
+        if state.export_status == "Processing..." {
+            return Ok(());
+        }
+        let fail = ctx.data::<StartExport>()?.fail.is_some();
+        *state = ExportState {
+            export_status: "Processing...".into(),
+            ..ExportState::default()
+        };
+        let downloads = self.downloads.clone();
+        ctx.spawn_job(move |job: Job<ExportState>| async move {
+            let mut csv = String::from("id,name,amount\n");
+            for step in 1..=STEPS {
+                tokio::time::sleep(STEP_TIME).await;
+                if fail && step == 6 {
+                    job.update(|s| s.export_status = "Failed: the disk is full (simulated)".into());
+                    return;
+                }
+                for i in (step - 1) * ROWS_PER_STEP..step * ROWS_PER_STEP {
+                    let _ = writeln!(csv, "{i},customer {i},{}.{:02}", i * 7 % 1000, i % 100);
+                }
+                job.update(move |s| {
+                    s.progress = step * 100 / STEPS;
+                    s.rows = step * ROWS_PER_STEP;
+                });
+            }
+            let url = downloads.put(File {
+                name: "export.csv".into(),
+                content_type: "text/csv; charset=utf-8",
+                bytes: csv.into_bytes().into(),
+            });
+            job.update(move |s| {
+                s.export_status = "Complete".into();
+                s.download_url = url;
+            });
+        });
+        Ok(())
+    }
+}
