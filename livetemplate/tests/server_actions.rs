@@ -390,11 +390,22 @@ async fn persisted_fields_survive_a_reload_and_others_do_not() {
 }
 
 #[tokio::test]
-async fn flash_shows_once() {
+async fn flash_lasts_until_the_next_client_action() {
     let app = app().await;
-    let mut tab = app.server.browser().open("/board").await.unwrap();
+    let mut browser = app.server.browser();
+    let mut tab = browser.open("/board").await.unwrap();
     tab.click("increment").await.unwrap();
     assert!(tab.text().contains("saved 1"));
+    // A push in between leaves it on screen.
+    let group = browser.cookie("livetemplate-id").unwrap().to_string();
+    let note = serde_json::json!({ "text": "pushed" });
+    app.live
+        .sessions()
+        .group(&group)
+        .trigger_action("note", note)
+        .unwrap();
+    tab.wait_for_text("notes: pushed").await.unwrap();
+    assert!(tab.text().contains("saved 1"), "{}", tab.text());
     tab.click("whoami").await.unwrap();
     assert!(!tab.text().contains("saved"), "{}", tab.text());
 }

@@ -296,7 +296,7 @@ async fn post_page<C: Controller>(
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
         };
-        let outcome = dispatch.run(view, &action, data, &link);
+        let outcome = dispatch.run(view, &action, data, &link, true);
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, true);
         }

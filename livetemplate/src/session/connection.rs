@@ -87,7 +87,7 @@ pub(crate) async fn serve_socket<C: Controller>(
             _ = config.shutdown.cancelled() => break,
             Some(push) = mailbox.recv() => Some(match push {
                 Push::Action { action, data } => {
-                    let outcome = page.run(&mut view, &action, data, &link);
+                    let outcome = page.run(&mut view, &action, data, &link, false);
                     if let Some(effects) = outcome.effects {
                         page.spread(&link, effects, false);
                     }
@@ -156,7 +156,7 @@ fn answer<C: Controller>(
             Envelope::update(update, &view.errors, Some(NAVIGATE)).to_text()
         }
         action => {
-            let outcome = page.run(view, action, msg.data_map(), link);
+            let outcome = page.run(view, action, msg.data_map(), link, true);
             if let Some(effects) = outcome.effects {
                 page.spread(link, effects, true);
             }

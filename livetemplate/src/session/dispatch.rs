@@ -224,12 +224,16 @@ impl<C: Controller> Dispatch<C> {
     /// The handler runs on a copy of the state: an error, a panic, or a
     /// render failure leaves the state as it was, with the reason in
     /// `view.errors` (which the template sees as `lvt.errors`).
+    ///
+    /// Flash messages last until the next action a client sends: a push
+    /// that sets none keeps the ones on screen.
     pub(crate) fn run(
         &self,
         view: &mut View<C>,
         action: &str,
         data: Map<String, Value>,
         link: &Link,
+        from_client: bool,
     ) -> Outcome {
         let outcome = match self.actions.get(action) {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
@@ -247,7 +251,10 @@ impl<C: Controller> Dispatch<C> {
         };
         match outcome {
             Ok((next, mut effects)) => {
-                let flash = std::mem::take(&mut effects.flash);
+                let flash = match std::mem::take(&mut effects.flash) {
+                    none if none.is_empty() && !from_client => view.flash.clone(),
+                    flash => flash,
+                };
                 match self.accept(view, next, flash, &link.identity.group) {
                     Ok(update) => {
                         self.metrics.action_done(true);
@@ -395,7 +402,7 @@ mod tests {
             topics: Arc::new(|_, _| false),
         };
         let Value::Object(data) = data else { panic!() };
-        d.run(view, action, data, &link).update
+        d.run(view, action, data, &link, true).update
     }
 
     #[test]

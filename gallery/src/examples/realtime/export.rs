@@ -33,13 +33,6 @@ pub struct ExportState {
     pub rows: u32,
 }
 
-#[derive(Deserialize)]
-struct StartExport {
-    /// The "simulate a failure" checkbox.
-    #[serde(default)]
-    fail: Option<String>,
-}
-
 impl Controller for Export {
     type State = ExportState;
 
@@ -53,7 +46,8 @@ impl Export {
         if state.export_status == "Processing..." {
             return Ok(());
         }
-        let fail = ctx.data::<StartExport>()?.fail.is_some();
+        // The "Simulate a failure" checkbox (the client sends true/false).
+        let fail = ctx.get_bool("fail");
         *state = ExportState {
             export_status: "Processing...".into(),
             ..ExportState::default()
