@@ -9,9 +9,10 @@ import { chromium } from "playwright-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The gallery binary: GALLERY_BIN, else the debug build. */
+/** The gallery binary: GALLERY_BIN, else the debug build (in CARGO_TARGET_DIR if set). */
 export function galleryBinary() {
-  const bin = process.env.GALLERY_BIN ?? path.join(root, "target/debug/gallery");
+  const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, "target");
+  const bin = process.env.GALLERY_BIN ?? path.join(target, "debug/gallery");
   if (!existsSync(bin)) throw new Error(`gallery binary not found at ${bin}: run cargo build -p gallery first`);
   return bin;
 }
