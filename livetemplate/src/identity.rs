@@ -58,6 +58,14 @@ impl Identity {
 pub trait Authenticator: Send + Sync + 'static {
     /// The identity of a request, if it carries one.
     fn identify(&self, headers: &HeaderMap) -> Option<Identity>;
+
+    /// The `Set-Cookie` value that makes another browser this signed-in
+    /// identity, for a hand-off link. `None` (the default): such an identity
+    /// cannot be handed off.
+    fn handoff_cookie(&self, identity: &Identity) -> Option<String> {
+        let _ = identity;
+        None
+    }
 }
 
 impl<F> Authenticator for F
@@ -171,6 +179,10 @@ impl Authenticator for SignedCookieAuth {
             group: format!("user:{user}"),
             user_id: Some(user),
         })
+    }
+
+    fn handoff_cookie(&self, identity: &Identity) -> Option<String> {
+        self.sign_in_cookie(identity.user_id.as_deref()?).ok()
     }
 }
 

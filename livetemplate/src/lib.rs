@@ -60,7 +60,8 @@ pub use controller::{ActionError, Actions, Controller, Handler};
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{
-    LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_MAX_MESSAGE_BYTES,
+    LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL,
+    DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
 pub use store::{MemoryStore, Store};

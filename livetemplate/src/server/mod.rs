@@ -3,12 +3,13 @@
 
 mod assets;
 pub(crate) mod cookie;
+mod handoff;
 mod origin;
 mod page;
 
 use std::sync::Arc;
 
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +24,7 @@ use crate::template::{actions::action_names, Templates};
 use crate::trace::{Trace, Tracer};
 
 pub use assets::CLIENT_SCRIPT_PATH;
+pub use handoff::{DEFAULT_HANDOFF_TTL, HANDOFF_PATH};
 
 /// The runtime: templates, settings and gauges shared by every live page.
 ///
@@ -56,6 +58,8 @@ struct Shared {
     authenticator: Option<Arc<dyn Authenticator>>,
     topics: TopicRules,
     store: Arc<dyn Store>,
+    handoffs: handoff::Handoffs,
+    handoff_ttl: std::time::Duration,
 }
 
 /// Inbound WebSocket messages larger than this get an error reply (64 KiB).
@@ -97,6 +101,8 @@ impl LiveTemplate {
                 authenticator: None,
                 topics: Arc::new(|_, _| false),
                 store: Arc::new(MemoryStore::default()),
+                handoffs: handoff::Handoffs::default(),
+                handoff_ttl: DEFAULT_HANDOFF_TTL,
             }),
         }
     }
@@ -163,6 +169,36 @@ impl LiveTemplate {
         self.with(|s| s.store = Arc::new(store))
     }
 
+    /// How long a hand-off link works (default 5 minutes); see [`HANDOFF_PATH`].
+    pub fn handoff_ttl(self, ttl: std::time::Duration) -> LiveTemplate {
+        self.with(|s| s.handoff_ttl = ttl)
+    }
+
+    /// Who a request is, and the anonymous session id to set as a cookie
+    /// when the browser has none yet.
+    pub(crate) fn identify(&self, headers: &axum::http::HeaderMap) -> (Identity, Option<String>) {
+        let known = self
+            .inner
+            .authenticator
+            .as_ref()
+            .and_then(|a| a.identify(headers));
+        if let Some(identity) = known {
+            return (identity, None);
+        }
+        match cookie::session_id(headers) {
+            Some(id) => (Identity::anonymous(id), None),
+            None => {
+                let id = cookie::random_id();
+                (Identity::anonymous(id.clone()), Some(id))
+            }
+        }
+    }
+
+    /// The cookie that makes another browser `identity` (a signed-in one).
+    pub(crate) fn handoff_cookie(&self, identity: &Identity) -> Option<String> {
+        self.inner.authenticator.as_ref()?.handoff_cookie(identity)
+    }
+
     /// Reaches connections from outside them: a user, a group, a topic.
     pub fn sessions(&self) -> Sessions {
         Sessions {
@@ -180,9 +216,20 @@ impl LiveTemplate {
         }
     }
 
-    /// Routes the runtime serves itself: the client script.
+    /// Routes the runtime serves itself: the client script, and the
+    /// hand-off links that let another browser join a session group.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        Router::new().route(CLIENT_SCRIPT_PATH, get(assets::client_script))
+        Router::new()
+            .route(CLIENT_SCRIPT_PATH, get(assets::client_script))
+            .route(HANDOFF_PATH, post(handoff::issue).with_state(self.clone()))
+            .route(
+                &format!("{HANDOFF_PATH}/{{token}}"),
+                get(handoff::redeem).with_state(self.clone()),
+            )
+            .route(
+                &format!("{HANDOFF_PATH}/{{token}}/qr.svg"),
+                get(handoff::qr).with_state(self.clone()),
+            )
     }
 
     /// The runtime's gauges (connections, tasks, actions).

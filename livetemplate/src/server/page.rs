@@ -67,26 +67,6 @@ fn finish(mut response: Response, new_session: Option<&str>) -> Response {
     response
 }
 
-/// Who a request is, and the anonymous session id to set as a cookie when
-/// the browser has none yet.
-fn identify(live: &LiveTemplate, headers: &HeaderMap) -> (Identity, Option<String>) {
-    if let Some(identity) = live
-        .inner
-        .authenticator
-        .as_ref()
-        .and_then(|a| a.identify(headers))
-    {
-        return (identity, None);
-    }
-    match cookie::session_id(headers) {
-        Some(id) => (Identity::anonymous(id), None),
-        None => {
-            let id = cookie::random_id();
-            (Identity::anonymous(id.clone()), Some(id))
-        }
-    }
-}
-
 async fn head_page(headers: HeaderMap) -> Response {
     let new = cookie::session_id(&headers)
         .is_none()
@@ -104,7 +84,7 @@ async fn get_page<C: Controller>(
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
     let headers = parts.headers.clone();
-    let (identity, new_session) = identify(&page.live, &headers);
+    let (identity, new_session) = page.live.identify(&headers);
     if is_websocket(&headers) {
         return match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
             Ok(ws) => upgrade(page, headers, query, ws, identity),
@@ -219,7 +199,7 @@ async fn post_page<C: Controller>(
         )
             .into_response();
     }
-    let (identity, new_session) = identify(&page.live, &headers);
+    let (identity, new_session) = page.live.identify(&headers);
     let new_session = new_session.as_deref();
     let group = identity.group.clone();
     if body.len() > shared.max_message_bytes {

@@ -1,0 +1,45 @@
+// Hand-off in Chromium: a link made in one browser context, opened in
+// another, joins the first one's session group, and the cross-tab demo then
+// keeps both in step. The link works once.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startGallery, launchBrowser, eventually, waitConnected } from "./harness.mjs";
+
+let gallery, browser;
+before(async () => {
+  gallery = await startGallery();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await gallery?.stop();
+});
+
+test("a hand-off link joins another browser to this group, once", async () => {
+  const desktop = await (await browser.newContext()).newPage();
+  await desktop.goto(`${gallery.url}/realtime/cross-tab`);
+  await waitConnected(desktop);
+  await desktop.getByRole("button", { name: "Hand off to another browser" }).click();
+  const link = desktop.locator("#handoff a.handoff-link");
+  await eventually(async () => (await link.getAttribute("href"))?.startsWith("http"), 5_000, "a link");
+  const href = await link.getAttribute("href");
+  assert.match(href, /\/_lvt\/handoff\/[0-9a-f]+\?next=%2Frealtime%2Fcross-tab$/);
+  const qr = desktop.locator("#handoff img");
+  await eventually(async () => qr.evaluate((img) => img.complete && img.naturalWidth > 100), 5_000, "the QR code");
+
+  const phoneContext = await browser.newContext();
+  const phone = await phoneContext.newPage();
+  await phone.goto(href);
+  assert.equal(new URL(phone.url()).pathname, "/realtime/cross-tab");
+  await waitConnected(phone);
+
+  await desktop.getByRole("button", { name: "+1" }).click();
+  await eventually(async () => Number(await phone.locator(".big-number strong").innerText()) === 1, 3_000, "the phone follows");
+  await phone.getByRole("button", { name: "Ring every tab" }).click();
+  await eventually(async () => Number(await desktop.locator(".rings").innerText()) === 1, 3_000, "the desktop rings");
+
+  const reuse = await fetch(href, { redirect: "manual" });
+  assert.equal(reuse.status, 410, "used up");
+  await phoneContext.close();
+  await desktop.context().close();
+});
