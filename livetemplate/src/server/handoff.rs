@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::redirect::{same_site, see_other};
 use super::{cookie, origin, LiveTemplate};
 use crate::identity::Identity;
 
@@ -184,16 +185,7 @@ pub(crate) async fn redeem(
     let Some(set_cookie) = set_cookie else {
         return error(StatusCode::GONE, "this sign-in can no longer be handed off");
     };
-    let to = same_site(next.next.as_deref());
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        headers.insert(header::LOCATION, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&set_cookie) {
-        headers.insert(header::SET_COOKIE, v);
-    }
-    response
+    see_other(same_site(next.next.as_deref()), Some(&set_cookie))
 }
 
 /// `GET /_lvt/handoff/{token}/qr.svg[?next=/path]`: the link (going on to
@@ -253,14 +245,6 @@ fn percent_encode(value: &str) -> String {
         }
     }
     out
-}
-
-/// Only paths on this site: a link must not bounce a browser elsewhere.
-fn same_site(next: Option<&str>) -> &str {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/",
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub(crate) mod cookie;
 mod handoff;
 mod origin;
 mod page;
+pub(crate) mod redirect;
 
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@ use axum::Json;
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
 
-use super::{cookie, origin, LiveTemplate, CLIENT_SCRIPT_PATH};
+use super::{cookie, origin, redirect, LiveTemplate, CLIENT_SCRIPT_PATH};
 use crate::context::Link;
 use crate::controller::Controller;
 use crate::identity::Identity;
@@ -290,11 +290,7 @@ async fn post_page<C: Controller>(
             .map(|p| p.as_str())
             .unwrap_or("/")
             .to_string();
-        let mut response = StatusCode::SEE_OTHER.into_response();
-        if let Ok(v) = HeaderValue::from_str(&location) {
-            response.headers_mut().insert(header::LOCATION, v);
-        }
-        finish(response, new_session)
+        finish(redirect::see_other(&location, None), new_session)
     }
 }
 
