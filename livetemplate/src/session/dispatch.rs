@@ -115,19 +115,31 @@ impl<C: Controller> Dispatch<C> {
         errors: &Map<String, Value>,
         flash: &Map<String, Value>,
     ) -> Result<Node, TemplateError> {
-        let mut ctx = match serde_json::to_value(state) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => Map::from_iter([("state".to_string(), other)]),
-            Err(e) => {
-                return Err(TemplateError {
-                    name: self.template.clone(),
-                    source: minijinja::Error::new(
-                        minijinja::ErrorKind::BadSerialization,
-                        format!("the state does not serialize: {e}"),
-                    ),
-                })
-            }
-        };
+        self.render_json(self.state_json(state)?, errors, flash)
+    }
+
+    /// The state as the template's context (a non-object state is `state`).
+    fn state_json(&self, state: &C::State) -> Result<Map<String, Value>, TemplateError> {
+        match serde_json::to_value(state) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(other) => Ok(Map::from_iter([("state".to_string(), other)])),
+            Err(e) => Err(TemplateError {
+                name: self.template.clone(),
+                source: minijinja::Error::new(
+                    minijinja::ErrorKind::BadSerialization,
+                    format!("the state does not serialize: {e}"),
+                ),
+            }),
+        }
+    }
+
+    /// Renders the state's JSON, with `lvt.errors` and `lvt.flash` added.
+    fn render_json(
+        &self,
+        mut ctx: Map<String, Value>,
+        errors: &Map<String, Value>,
+        flash: &Map<String, Value>,
+    ) -> Result<Node, TemplateError> {
         let mut lvt = Map::new();
         lvt.insert("errors".into(), Value::Object(errors.clone()));
         lvt.insert("flash".into(), Value::Object(flash.clone()));
@@ -298,15 +310,20 @@ impl<C: Controller> Dispatch<C> {
         flash: Map<String, Value>,
         group: &str,
     ) -> Result<Value, ActionError> {
-        let tree = self.render(&next, &Map::new(), &flash).map_err(|e| {
+        let could_not_render = |e: TemplateError| {
             tracing::error!(error = %e, "render failed after action");
             ActionError::msg("the page could not be rendered")
-        })?;
+        };
+        // One serialization serves the template and the persisted fields.
+        let json = self.state_json(&next).map_err(could_not_render)?;
+        let persisted = self.persist.as_ref().map(|p| p.fields_of(&json));
+        let tree = self
+            .render_json(json, &Map::new(), &flash)
+            .map_err(could_not_render)?;
         view.state = next;
         view.errors.clear();
         view.flash = flash;
-        if let Some(persist) = &self.persist {
-            let fields = persist.fields_of(&view.state);
+        if let (Some(persist), Some(fields)) = (&self.persist, persisted) {
             persist.save(group, fields, &mut view.persisted);
         }
         Ok(self.commit(view, tree))

@@ -40,14 +40,11 @@ impl Persist {
         })
     }
 
-    /// The persisted fields of `state`.
-    pub(crate) fn fields_of<S: Serialize>(&self, state: &S) -> Map<String, Value> {
-        let Ok(Value::Object(map)) = serde_json::to_value(state) else {
-            return Map::new();
-        };
+    /// The persisted fields of a state, from its JSON.
+    pub(crate) fn fields_of(&self, state: &Map<String, Value>) -> Map<String, Value> {
         self.fields
             .iter()
-            .filter_map(|f| Some(((*f).to_string(), map.get(*f)?.clone())))
+            .filter_map(|f| Some(((*f).to_string(), state.get(*f)?.clone())))
             .collect()
     }
 
