@@ -202,6 +202,7 @@ async fn post_page<C: Controller>(
     let (identity, new_session) = page.live.identify(&headers);
     let new_session = new_session.as_deref();
     let group = identity.group.clone();
+    let identity = Arc::new(identity);
     if body.len() > shared.max_message_bytes {
         let msg = format!(
             "request body of {} bytes is over the limit of {} bytes",
@@ -253,7 +254,7 @@ async fn post_page<C: Controller>(
             std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(
                 query,
                 &Arc::new(headers.clone()),
-                &Arc::new(identity.clone()),
+                &identity,
             ) {
                 Ok(state) => e.insert(View::new(state)),
                 Err(err) => {
@@ -271,7 +272,7 @@ async fn post_page<C: Controller>(
         let link = Link {
             registry: dispatch.registry.clone(),
             page: dispatch.page_id,
-            identity: Arc::new(identity),
+            identity,
             conn: None,
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
