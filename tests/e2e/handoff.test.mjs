@@ -1,23 +1,15 @@
 // Hand-off in Chromium: a link made in one browser context, opened in
 // another, joins the first one's session group, and the cross-tab demo then
 // keeps both in step. The link works once.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startGallery, launchBrowser, eventually, waitConnected } from "./harness.mjs";
+import { eventually, waitConnected, galleryAndBrowser } from "./harness.mjs";
 
-let gallery, browser;
-before(async () => {
-  gallery = await startGallery();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await gallery?.stop();
-});
+const env = galleryAndBrowser();
 
 test("a hand-off link joins another browser to this group, once", async () => {
-  const desktop = await (await browser.newContext()).newPage();
-  await desktop.goto(`${gallery.url}/realtime/cross-tab`);
+  const desktop = await (await env.browser.newContext()).newPage();
+  await desktop.goto(`${env.gallery.url}/realtime/cross-tab`);
   await waitConnected(desktop);
   await desktop.getByRole("button", { name: "Hand off to another browser" }).click();
   const link = desktop.locator("#handoff a.handoff-link");
@@ -27,7 +19,7 @@ test("a hand-off link joins another browser to this group, once", async () => {
   const qr = desktop.locator("#handoff img");
   await eventually(async () => qr.evaluate((img) => img.complete && img.naturalWidth > 100), 5_000, "the QR code");
 
-  const phoneContext = await browser.newContext();
+  const phoneContext = await env.browser.newContext();
   const phone = await phoneContext.newPage();
   await phone.goto(href);
   assert.equal(new URL(phone.url()).pathname, "/realtime/cross-tab");

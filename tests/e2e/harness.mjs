@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -87,4 +88,21 @@ export async function eventually(check, ms, what) {
 /** Resolves once the live wrapper has connected (first frame applied). */
 export async function waitConnected(page) {
   await page.waitForSelector("[data-lvt-id]:not([data-lvt-loading])");
+}
+
+/**
+ * Starts a gallery and Chromium before a file's tests and stops them after;
+ * returns the object they are put on: `{ gallery, browser }`.
+ */
+export function galleryAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.gallery = await startGallery();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.gallery?.stop();
+  });
+  return env;
 }

@@ -1,33 +1,25 @@
 // The server-action demos in Chromium: each example's "Try" flow, tabs of one
 // browser context following each other (one session group) while other
 // contexts do not, signed-in users, the webhook, and cancellation.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startGallery, launchBrowser, metrics, eventually, waitConnected } from "./harness.mjs";
+import { metrics, eventually, waitConnected, galleryAndBrowser } from "./harness.mjs";
 
-let gallery, browser;
-before(async () => {
-  gallery = await startGallery();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await gallery?.stop();
-});
+const env = galleryAndBrowser();
 
 /** Opens `path` in `context` and waits for the live connection. */
 async function open(context, path) {
   const page = await context.newPage();
-  await page.goto(`${gallery.url}${path}`);
+  await page.goto(`${env.gallery.url}${path}`);
   await waitConnected(page);
   return page;
 }
 
 /** A new browser context (its own cookies: its own session group), signed in as `name`. */
 async function signedIn(name, path) {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${gallery.url}${path}`);
+  await page.goto(`${env.gallery.url}${path}`);
   await page.getByLabel("Sign in as").fill(name);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByText(`Signed in as ${name}`).waitFor();
@@ -38,7 +30,7 @@ async function signedIn(name, path) {
 const number = async (page, selector) => Number(await page.locator(selector).first().innerText());
 
 test("Ticker: both tabs of a group tick together, Reset resets both, another group is separate", async () => {
-  const group = await browser.newContext();
+  const group = await env.browser.newContext();
   const tab1 = await open(group, "/realtime/ticker");
   await eventually(async () => (await number(tab1, ".big-number strong")) >= 2, 5_000, "tab 1 ticks");
   const tab2 = await open(group, "/realtime/ticker");
@@ -50,17 +42,17 @@ test("Ticker: both tabs of a group tick together, Reset resets both, another gro
   await tab2.getByRole("button", { name: "Reset" }).click();
   await eventually(async () => (await number(tab1, ".big-number strong")) <= 1, 3_000, "tab 1 follows the reset");
 
-  const other = await open(await browser.newContext(), "/realtime/ticker");
+  const other = await open(await env.browser.newContext(), "/realtime/ticker");
   assert.ok((await number(other, ".big-number strong")) <= 1, "a new group starts from 0");
   await group.close();
   await other.context().close();
 });
 
 test("Dashboard: the figures refresh every 5 s and count the connections", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await open(context, "/realtime/dashboard");
   await page.getByText("sample 2").waitFor({ timeout: 8_000 });
-  const more = await open(await browser.newContext(), "/realtime/dashboard");
+  const more = await open(await env.browser.newContext(), "/realtime/dashboard");
   await page.getByRole("button", { name: "Refresh now" }).click();
   await eventually(async () => (await number(page, ".figure strong")) >= 2, 3_000, "two connections counted");
   await more.context().close();
@@ -68,14 +60,14 @@ test("Dashboard: the figures refresh every 5 s and count the connections", async
 });
 
 test("Export: progress, a real CSV to download, a simulated failure, and cancel on close", async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await open(context, "/realtime/export");
   await page.getByRole("button", { name: "Start export" }).click();
   await page.locator("progress").waitFor();
   await page.locator(".demo [aria-busy=true]").waitFor();
   const link = page.getByRole("link", { name: "Download export.csv" });
   await link.waitFor({ timeout: 10_000 });
-  const csv = await (await fetch(`${gallery.url}${await link.getAttribute("href")}`)).text();
+  const csv = await (await fetch(`${env.gallery.url}${await link.getAttribute("href")}`)).text();
   const lines = csv.trim().split("\n");
   assert.equal(lines[0], "id,name,amount");
   assert.equal(lines.length, 1001, "a header and 1000 rows");
@@ -85,14 +77,14 @@ test("Export: progress, a real CSV to download, a simulated failure, and cancel 
   await page.getByText("Failed: the disk is full (simulated)").waitFor({ timeout: 10_000 });
 
   // Earlier tabs of this file are closed: their tasks end, and so does the failed job.
-  await eventually(async () => (await metrics(gallery.url)).livetemplate_tasks === 0, 3_000, "no live task");
+  await eventually(async () => (await metrics(env.gallery.url)).livetemplate_tasks === 0, 3_000, "no live task");
   const baseline = 0;
   await page.getByLabel("Simulate a failure").uncheck();
   await page.getByRole("button", { name: "Start export" }).click();
   await page.locator(".demo [aria-busy=true]").waitFor();
-  assert.equal((await metrics(gallery.url)).livetemplate_tasks, baseline + 1, "the job is a live task");
+  assert.equal((await metrics(env.gallery.url)).livetemplate_tasks, baseline + 1, "the job is a live task");
   await page.close();
-  await eventually(async () => (await metrics(gallery.url)).livetemplate_tasks === baseline, 3_000, "the job is cancelled");
+  await eventually(async () => (await metrics(env.gallery.url)).livetemplate_tasks === baseline, 3_000, "the job is cancelled");
   await context.close();
 });
 
@@ -127,7 +119,7 @@ test("Webhook: a POST reaches the user's tab and says how many tabs; bad bodies 
   const command = await wes.page.locator("pre.command").innerText();
   assert.match(command, /curl -X POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/notify/);
   const post = (body) =>
-    fetch(`${gallery.url}/webhooks/notify`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    fetch(`${env.gallery.url}/webhooks/notify`, { method: "POST", headers: { "content-type": "application/json" }, body });
 
   const ok = await post(JSON.stringify({ user_id: "wes", message: "Deploy finished" }));
   assert.equal(ok.status, 200);
@@ -153,9 +145,9 @@ test("Welcome: the greeting arrives a moment after the page", async () => {
 });
 
 test("Cross-tab: three tabs follow each other by Sync, broadcast and trigger; another context does not", async () => {
-  const group = await browser.newContext();
+  const group = await env.browser.newContext();
   const [t1, t2, t3] = [await open(group, "/realtime/cross-tab"), await open(group, "/realtime/cross-tab"), await open(group, "/realtime/cross-tab")];
-  const other = await open(await browser.newContext(), "/realtime/cross-tab");
+  const other = await open(await env.browser.newContext(), "/realtime/cross-tab");
 
   await t1.getByRole("button", { name: "+1" }).click();
   for (const t of [t2, t3]) await eventually(async () => (await number(t, ".big-number strong")) === 1, 3_000, "sync");

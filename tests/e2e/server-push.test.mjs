@@ -1,21 +1,13 @@
 // The Server Push example in Chromium, driven by the stock client.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startGallery, launchBrowser, metrics, eventually, waitConnected } from "./harness.mjs";
+import { metrics, eventually, waitConnected, galleryAndBrowser } from "./harness.mjs";
 
-let gallery, browser;
-before(async () => {
-  gallery = await startGallery();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await gallery?.stop();
-});
+const env = galleryAndBrowser();
 
 test("Start Timer: ticks 1..10 arrive about a second apart, then Last completed: 10s", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${gallery.url}/realtime/server-push`);
+  const page = await env.browser.newPage();
+  await page.goto(`${env.gallery.url}/realtime/server-push`);
   await waitConnected(page);
   // Record when each running-view value first appears in the DOM.
   await page.evaluate(() => {
@@ -46,18 +38,18 @@ test("Start Timer: ticks 1..10 arrive about a second apart, then Last completed:
 });
 
 test("closing the tab after two ticks ends its task and connection within 3 s", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${gallery.url}/realtime/server-push`);
+  const page = await env.browser.newPage();
+  await page.goto(`${env.gallery.url}/realtime/server-push`);
   await waitConnected(page);
   await page.getByRole("button", { name: "Start Timer" }).click();
   await page.getByText("Timer running: 2 / 10s").waitFor({ timeout: 10_000 });
-  const during = await metrics(gallery.url);
+  const during = await metrics(env.gallery.url);
   assert.ok(during.livetemplate_tasks >= 1, `a task is live: ${JSON.stringify(during)}`);
   assert.ok(during.livetemplate_connections >= 1, `a connection is live: ${JSON.stringify(during)}`);
 
   await page.close();
   await eventually(async () => {
-    const m = await metrics(gallery.url);
+    const m = await metrics(env.gallery.url);
     return m.livetemplate_tasks === 0 && m.livetemplate_connections === 0 && m;
   }, 3000, "tasks and connections back to 0");
 });
