@@ -251,19 +251,17 @@ async fn post_page<C: Controller>(
         }
         let view = match views.entry(group.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => match dispatch.mount(
-                query,
-                &Arc::new(headers.clone()),
-                &identity,
-            ) {
-                Ok(state) => e.insert(View::new(state)),
-                Err(err) => {
-                    return finish(
-                        (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
-                        new_session,
-                    )
+            std::collections::hash_map::Entry::Vacant(e) => {
+                match dispatch.mount(query, &Arc::new(headers.clone()), &identity) {
+                    Ok(state) => e.insert(View::new(state)),
+                    Err(err) => {
+                        return finish(
+                            (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
+                            new_session,
+                        )
+                    }
                 }
-            },
+            }
         };
         // The client's tree is unknown over HTTP: answer with the full tree.
         view.tree = None;
