@@ -209,4 +209,20 @@ pub const EXAMPLES: &[Example] = &[
             page(deps, example, chat)
         },
     },
+    Example {
+        category: "Real-Time & Multi-User",
+        slug: "multi-instance",
+        title: "Multi-Instance",
+        summary: "Several instances behind one Redis act as one: trigger_action, sync, broadcasts, topics and pushes to a user reach tabs on every instance, \"no live connection\" holds cluster-wide, and persisted fields live in Redis. \
+                  The page shows which instance serves the tab, the others it sees, and how often the tab was resynced after messages may have been lost.",
+        try_it: "Run the three commands shown, open this page on both ports, and click Ping on one: the tab on the other instance shows it. Stop and restart Redis: both keep serving, then reconnect and resync.",
+        template: "realtime/multi-instance.html",
+        controller_source: include_str!("examples/realtime/multi_instance.rs"),
+        controller_file: "gallery/src/examples/realtime/multi_instance.rs",
+        sign_in: false,
+        build: |deps, example| {
+            let sessions = deps.live.sessions();
+            page(deps, example, realtime::multi_instance::MultiInstance { sessions })
+        },
+    },
 ];

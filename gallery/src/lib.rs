@@ -10,4 +10,15 @@ pub mod examples;
 mod site;
 pub mod webhook;
 
-pub use site::{app, app_with, serve, templates, Gallery, GalleryError};
+/// Logs to stderr at `info`, or as `RUST_LOG` says; for the gallery's
+/// binaries (web and desktop).
+pub fn log_to_stderr() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub use site::{app, app_for, app_with, serve, templates, Config, Gallery, GalleryError};

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cargo run -p gallery -- --addr 127.0.0.1:8420
+//! # one of several instances sharing sessions:
+//! cargo run -p gallery -- --addr 127.0.0.1:8421 --redis-url redis://127.0.0.1:6379 --instance-name a
 //! ```
 
 use clap::Parser;
@@ -13,16 +15,18 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8420")]
     addr: String,
+    /// Share sessions with other instances through this Redis
+    /// (`redis://host:port`); without it, this instance runs alone.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
+    /// This instance's name among the others (default: generated).
+    #[arg(long, env = "LVT_INSTANCE_NAME")]
+    instance_name: Option<String>,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    gallery::log_to_stderr();
     let args = Args::parse();
     let shutdown = async {
         let mut term =
@@ -32,7 +36,11 @@ async fn main() -> std::process::ExitCode {
             _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
         }
     };
-    match gallery::serve(&args.addr, shutdown).await {
+    let config = gallery::Config {
+        redis_url: args.redis_url.filter(|url| !url.is_empty()),
+        instance_name: args.instance_name,
+    };
+    match gallery::serve(&args.addr, &config, shutdown).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gallery: {e}");

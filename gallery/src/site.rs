@@ -49,6 +49,9 @@ pub enum GalleryError {
         #[source]
         source: std::io::Error,
     },
+    /// Redis was asked for and could not be used.
+    #[error("{0}")]
+    Redis(#[from] livetemplate::redis::RedisError),
     /// The server stopped with an error.
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),
@@ -67,17 +70,51 @@ pub fn templates() -> Templates {
     })
 }
 
-/// Builds the gallery site.
+/// How an instance of the gallery runs: alone (the default, nothing else
+/// needed), or as one of several sharing sessions through Redis.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// `redis://host:port`: share sessions, persisted fields and the
+    /// sign-in key with the other instances using this Redis.
+    pub redis_url: Option<String>,
+    /// This instance's name among the others (default: generated).
+    pub instance_name: Option<String>,
+}
+
+/// Builds the gallery site, alone.
 pub fn app() -> Result<Gallery, GalleryError> {
     app_with(LiveTemplate::new(templates()))
 }
 
-/// The key sign-in cookies are signed with: `LVT_SECRET` if set (so
-/// sign-ins survive a restart), else random.
-fn auth() -> SignedCookieAuth {
+/// Builds the gallery site as `config` says: with Redis, every instance
+/// reaches every other's tabs and signs cookies with one shared key.
+pub async fn app_for(config: &Config) -> Result<Gallery, GalleryError> {
+    let mut live = LiveTemplate::new(templates());
+    if let Some(name) = &config.instance_name {
+        live = live.instance_name(name);
+    }
+    let Some(url) = &config.redis_url else {
+        return build(
+            live,
+            auth_from_env().unwrap_or_else(SignedCookieAuth::random),
+        );
+    };
+    let redis = livetemplate::redis::Redis::connect(url).await?;
+    tracing::info!(redis = redis.url(), "sharing sessions through Redis");
+    let auth = match auth_from_env() {
+        Some(auth) => auth,
+        // Any instance must accept a sign-in made on another.
+        None => SignedCookieAuth::new(&redis.shared_secret("signin").await?),
+    };
+    build(live.bus(redis.bus()).store(redis.store()), auth)
+}
+
+/// The key sign-in cookies are signed with, if `LVT_SECRET` sets one (so
+/// sign-ins survive a restart).
+fn auth_from_env() -> Option<SignedCookieAuth> {
     match std::env::var("LVT_SECRET") {
-        Ok(secret) if !secret.is_empty() => SignedCookieAuth::new(secret.as_bytes()),
-        _ => SignedCookieAuth::random(),
+        Ok(secret) if !secret.is_empty() => Some(SignedCookieAuth::new(secret.as_bytes())),
+        _ => None,
     }
 }
 
@@ -85,7 +122,13 @@ fn auth() -> SignedCookieAuth {
 /// render [`templates`], and have no pages yet); tests use it to trace
 /// every update.
 pub fn app_with(live: LiveTemplate) -> Result<Gallery, GalleryError> {
-    let auth = auth();
+    build(
+        live,
+        auth_from_env().unwrap_or_else(SignedCookieAuth::random),
+    )
+}
+
+fn build(live: LiveTemplate, auth: SignedCookieAuth) -> Result<Gallery, GalleryError> {
     let live = live
         .authenticator(auth.clone())
         // Signed-in users may join chat rooms; nothing else is public.
@@ -99,6 +142,7 @@ pub fn app_with(live: LiveTemplate) -> Result<Gallery, GalleryError> {
         .route("/", get(index))
         .route("/api/index.json", get(index_json))
         .route("/metrics", get(metrics))
+        .route("/api/cluster.json", get(cluster_json))
         .route("/assets/{*file}", get(asset))
         .with_state(deps.clone());
     for example in EXAMPLES {
@@ -128,9 +172,10 @@ pub fn app_with(live: LiveTemplate) -> Result<Gallery, GalleryError> {
 /// accepted, and serves until `shutdown` completes.
 pub async fn serve(
     addr: &str,
+    config: &Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), GalleryError> {
-    let gallery = app()?;
+    let gallery = app_for(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| GalleryError::Bind {
@@ -190,6 +235,12 @@ async fn metrics(State(deps): State<Deps>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         deps.live.metrics().render_prometheus(),
     )
+}
+
+/// How this instance sees the others: for operators, and for tests that
+/// wait until the instances have found each other.
+async fn cluster_json(State(deps): State<Deps>) -> impl IntoResponse {
+    axum::Json(deps.live.sessions().cluster())
 }
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

@@ -131,6 +131,17 @@ async fn script(example: &Example, server: &TestServer) {
             dee.close().await;
             cai.wait_for_text("Here now (1)").await.unwrap();
         }
+        "multi-instance" => {
+            let mut browser = server.browser();
+            let (mut t1, mut t2) = (
+                browser.open(&path).await.unwrap(),
+                browser.open(&path).await.unwrap(),
+            );
+            assert!(t1.text().contains("Running alone"), "{}", t1.text());
+            t1.click("increment").await.unwrap();
+            t2.click("ping").await.unwrap();
+            t1.wait_for_text("ping from instance").await.unwrap();
+        }
         other => panic!("example {other:?} has no conformance script: add one here"),
     }
 }

@@ -21,7 +21,8 @@ pub(crate) type TopicRules = Arc<dyn Fn(&Identity, &str) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct Link {
     pub registry: Arc<Registry>,
-    pub page: u64,
+    /// The page's name, the same on every instance.
+    pub page: Arc<str>,
     pub identity: Arc<Identity>,
     /// The connection; `None` for an action that came over HTTP.
     pub conn: Option<u64>,
@@ -35,7 +36,7 @@ impl Link {
         Session {
             registry: self.registry.clone(),
             target: Target::Page {
-                page: self.page,
+                page: self.page.clone(),
                 group: Arc::from(self.identity.group.as_str()),
             },
         }

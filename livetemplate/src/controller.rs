@@ -65,6 +65,16 @@ pub trait Controller: Send + Sync + Sized + 'static {
         Ok(())
     }
 
+    /// Runs when updates for this connection may have been lost (a gap in
+    /// another instance's messages, or this instance's link to the others
+    /// coming back), after the persisted fields were reloaded; the page is
+    /// then re-rendered. Refresh here whatever the state caches from outside.
+    /// Broadcasts and publishes made here are not sent.
+    fn on_resync(&self, state: &mut Self::State, ctx: &mut Context) -> Result<(), ActionError> {
+        let _ = (state, ctx);
+        Ok(())
+    }
+
     /// Runs after a connection closed; its tasks are already cancelled.
     fn on_disconnect(&self, state: &Self::State) {
         let _ = state;
@@ -118,6 +128,11 @@ impl<C: Controller> Actions<C> {
         let mut names: Vec<_> = self.by_key.values().map(|(n, _)| n.clone()).collect();
         names.sort();
         names
+    }
+
+    /// The spelling-independent keys of the registered actions.
+    pub(crate) fn keys(&self) -> std::collections::HashSet<String> {
+        self.by_key.keys().cloned().collect()
     }
 
     pub(crate) fn duplicates(&self) -> &[String] {

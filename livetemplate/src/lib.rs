@@ -40,12 +40,16 @@
 //! (render) → [`tree`] (split into statics and slots) → [`diff`] (what
 //! changed) → [`protocol`] (encode) → socket.
 
+pub mod cluster;
 mod context;
 mod controller;
 pub mod diff;
 mod identity;
+mod lock;
 mod metrics;
 pub mod protocol;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod server;
 mod session;
 mod store;
@@ -55,6 +59,7 @@ pub mod testing;
 mod trace;
 pub mod tree;
 
+pub use cluster::{Bus, BusEvent, ClusterStatus};
 pub use context::{Context, MountContext, TopicError};
 pub use controller::{ActionError, Actions, Controller, Handler};
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
@@ -64,6 +69,6 @@ pub use server::{
     DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
-pub use store::{MemoryStore, Store};
+pub use store::{Fields, Load, MemoryStore, Store, StoreError};
 pub use template::{TemplateError, Templates};
 pub use trace::Trace;

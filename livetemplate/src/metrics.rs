@@ -11,6 +11,7 @@ pub struct Metrics {
     tasks: AtomicI64,
     actions: AtomicU64,
     action_errors: AtomicU64,
+    resyncs: AtomicU64,
 }
 
 /// Decrements its gauge when dropped.
@@ -41,6 +42,16 @@ impl Metrics {
         self.actions.load(Ordering::Relaxed)
     }
 
+    /// Connections re-rendered because updates for them may have been lost
+    /// on the way from another instance.
+    pub fn resyncs(&self) -> u64 {
+        self.resyncs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn resynced(&self) {
+        self.resyncs.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn connection_opened(self: &Arc<Self>) -> Live {
         self.connections.fetch_add(1, Ordering::Relaxed);
         Live {
@@ -67,7 +78,7 @@ impl Metrics {
     /// The gauges and counters in Prometheus text exposition format.
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &str, i64); 4] = [
+        let rows: [(&str, &str, &str, i64); 5] = [
             (
                 "livetemplate_connections",
                 "gauge",
@@ -91,6 +102,12 @@ impl Metrics {
                 "counter",
                 "Actions that failed.",
                 self.action_errors.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "livetemplate_resyncs_total",
+                "counter",
+                "Connections re-rendered after updates from other instances may have been lost.",
+                self.resyncs() as i64,
             ),
         ];
         for (name, kind, help, value) in rows {

@@ -27,7 +27,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::tree::{apply_update, render_html};
 
 /// How long a test waits for a frame before failing.
-const WAIT: Duration = Duration::from_secs(10);
+pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Something the test client could not do.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +163,15 @@ impl Browser {
         let response = http(self.addr, method, path, &all, body).await?;
         self.take_cookies(&response);
         Ok(response)
+    }
+
+    /// This browser, with its cookies, going to `server` instead: another
+    /// instance on the same host (cookies are per host, not per port).
+    pub fn visiting(&self, server: &TestServer) -> Browser {
+        Browser {
+            addr: server.addr(),
+            cookies: self.cookies.clone(),
+        }
     }
 
     /// The value of one of this browser's cookies.

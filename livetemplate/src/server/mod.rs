@@ -8,13 +8,15 @@ mod origin;
 mod page;
 pub(crate) mod redirect;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
 
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::{Bus, Cluster};
 use crate::context::TopicRules;
 use crate::controller::{action_key, Actions, Controller};
 use crate::identity::{Authenticator, Identity};
@@ -55,7 +57,10 @@ struct Shared {
     max_message_bytes: usize,
     shutdown: CancellationToken,
     tracer: Option<Tracer>,
-    registry: Arc<Registry>,
+    /// Made on first use, once the settings (instance name, bus) are final.
+    registry: OnceLock<Arc<Registry>>,
+    instance: Arc<str>,
+    bus: Option<Arc<dyn Bus>>,
     authenticator: Option<Arc<dyn Authenticator>>,
     topics: TopicRules,
     store: Arc<dyn Store>,
@@ -98,7 +103,9 @@ impl LiveTemplate {
                 max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
                 shutdown: CancellationToken::new(),
                 tracer: None,
-                registry: Arc::new(Registry::default()),
+                registry: OnceLock::new(),
+                instance: Arc::from(format!("instance-{}", &cookie::random_id()[..6])),
+                bus: None,
                 authenticator: None,
                 topics: Arc::new(|_, _| false),
                 store: Arc::new(MemoryStore::default()),
@@ -165,6 +172,37 @@ impl LiveTemplate {
         self.with(|s| s.topics = Arc::new(rule))
     }
 
+    /// Names this instance among several sharing a [`bus`](Self::bus)
+    /// (default: `instance-` and six random characters). Shown by
+    /// [`Sessions::cluster`]; each instance needs its own.
+    pub fn instance_name(self, name: impl Into<String>) -> LiveTemplate {
+        let name: Arc<str> = Arc::from(name.into());
+        self.with(|s| s.instance = name)
+    }
+
+    /// Shares this runtime's sessions with other instances over `bus`:
+    /// `trigger_action`, `sync`, broadcasts, topic publishes and pushes to
+    /// a user reach connections on every instance, and "no live
+    /// connection" means none on any instance. Without a bus an instance
+    /// is on its own (nothing else needed). The bus starts with the first
+    /// page built (inside a Tokio runtime).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "redis")]
+    /// # async fn run() -> Result<(), livetemplate::redis::RedisError> {
+    /// use livetemplate::{redis::Redis, LiveTemplate, Templates};
+    /// let redis = Redis::connect("redis://127.0.0.1:6379").await?;
+    /// let live = LiveTemplate::new(Templates::from_dir("templates"))
+    ///     .instance_name("a")
+    ///     .bus(redis.bus())
+    ///     .store(redis.store());
+    /// # Ok(()) }
+    /// ```
+    pub fn bus(self, bus: impl Bus) -> LiveTemplate {
+        let bus: Arc<dyn Bus> = Arc::new(bus);
+        self.with(|s| s.bus = Some(bus))
+    }
+
     /// Where persisted fields ([`Controller::PERSIST`]) are kept (default: memory).
     pub fn store(self, store: impl Store) -> LiveTemplate {
         self.with(|s| s.store = Arc::new(store))
@@ -203,8 +241,21 @@ impl LiveTemplate {
     /// Reaches connections from outside them: a user, a group, a topic.
     pub fn sessions(&self) -> Sessions {
         Sessions {
-            registry: self.inner.registry.clone(),
+            registry: self.registry().clone(),
         }
+    }
+
+    /// The live connections, made (and joined to the bus) on first use.
+    fn registry(&self) -> &Arc<Registry> {
+        let shared = &self.inner;
+        shared.registry.get_or_init(|| {
+            let registry = Arc::new(Registry::new(shared.instance.clone()));
+            if let Some(bus) = &shared.bus {
+                let cluster = Cluster::new(shared.instance.clone(), bus.clone());
+                registry.join(Arc::new(cluster), shared.shutdown.clone());
+            }
+            registry
+        })
     }
 
     /// Starts a live page rendering `template` with `controller`.
@@ -300,13 +351,19 @@ impl<C: Controller> PageBuilder<C> {
             fields: C::PERSIST,
             scope: self.template.clone(),
         });
+        let registry = self.live.registry().clone();
+        let handles = {
+            let keys: HashSet<String> = actions.keys();
+            Arc::new(move |action: &str| keys.contains(&action_key(action)))
+        };
+        let page = registry.add_page(&self.template, handles);
         let dispatch = Dispatch {
             controller: self.controller,
             actions,
             templates: shared.templates.clone(),
             template: self.template,
-            registry: shared.registry.clone(),
-            page_id: shared.registry.page_id(),
+            registry,
+            page,
             metrics: shared.metrics.clone(),
             tracer: shared.tracer.clone(),
             persist,

@@ -1,8 +1,9 @@
 //! The routes of one live page: GET (HTML or JSON), HEAD, POST (JSON or
 //! form) and the WebSocket upgrade, all on the page's own URL.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
@@ -18,6 +19,7 @@ use super::{cookie, origin, redirect, LiveTemplate, CLIENT_SCRIPT_PATH};
 use crate::context::Link;
 use crate::controller::Controller;
 use crate::identity::Identity;
+use crate::lock::lock;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame};
 use crate::session::{serve_socket, Dispatch, SocketConfig, TaskScope, View};
 
@@ -50,6 +52,12 @@ pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
         .head(head_page)
         .post(post_page::<C>)
         .with_state(state)
+}
+
+impl<C: Controller> PageState<C> {
+    fn lock_views(&self) -> MutexGuard<'_, HashMap<String, View<C>>> {
+        lock(&self.http_views)
+    }
 }
 
 /// Adds the protocol header, and the session cookie when the browser has none.
@@ -94,7 +102,10 @@ async fn get_page<C: Controller>(
     let new_session = new_session.as_deref();
     let dispatch = &page.dispatch;
     let user = identity.user_id.clone();
-    let state = match dispatch.mount(query, &Arc::new(headers.clone()), &Arc::new(identity)) {
+    let state = match dispatch
+        .mount(query, &Arc::new(headers.clone()), &Arc::new(identity))
+        .await
+    {
         Ok(state) => state,
         Err(e) => {
             return finish(
@@ -241,27 +252,30 @@ async fn post_page<C: Controller>(
     };
 
     let dispatch = &page.dispatch;
-    let update = {
-        let mut views = page
-            .http_views
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    // Mounting may wait for the store, so it happens outside the lock.
+    let mut mounted = None;
+    let update = loop {
+        if mounted.is_none() && !page.lock_views().contains_key(&group) {
+            let headers = Arc::new(headers.clone());
+            match dispatch.mount(query.clone(), &headers, &identity).await {
+                Ok(state) => mounted = Some(state),
+                Err(err) => {
+                    return finish(
+                        (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
+                        new_session,
+                    )
+                }
+            }
+        }
+        let mut views = page.lock_views();
         if views.len() >= MAX_HTTP_VIEWS && !views.contains_key(&group) {
             views.clear();
         }
-        let view = match views.entry(group.clone()) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                match dispatch.mount(query, &Arc::new(headers.clone()), &identity) {
-                    Ok(state) => e.insert(View::new(state)),
-                    Err(err) => {
-                        return finish(
-                            (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
-                            new_session,
-                        )
-                    }
-                }
-            }
+        let view = match (views.entry(group.clone()), mounted.take()) {
+            (Entry::Occupied(e), _) => e.into_mut(),
+            (Entry::Vacant(e), Some(state)) => e.insert(View::new(state)),
+            // Dropped since it was looked up: mount again.
+            (Entry::Vacant(_), None) => continue,
         };
         // The client's tree is unknown over HTTP: answer with the full tree.
         view.tree = None;
@@ -269,7 +283,7 @@ async fn post_page<C: Controller>(
         // with the server.
         let link = Link {
             registry: dispatch.registry.clone(),
-            page: dispatch.page_id,
+            page: dispatch.page.clone(),
             identity,
             conn: None,
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
@@ -279,7 +293,7 @@ async fn post_page<C: Controller>(
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, true);
         }
-        Envelope::update(outcome.update, &view.errors, Some(&action))
+        break Envelope::update(outcome.update, &view.errors, Some(&action));
     };
     if is_json {
         finish(Json(update).into_response(), new_session)

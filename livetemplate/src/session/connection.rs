@@ -36,26 +36,21 @@ pub(crate) async fn serve_socket<C: Controller>(
     let (query, headers) = request;
     let headers = Arc::new(headers);
     let _live = page.metrics.connection_opened();
-    let handles = {
-        let page = page.clone();
-        Arc::new(move |action: &str| page.actions.get(action).is_some())
-    };
     let (registration, mut mailbox) = page.registry.register(ConnInfo {
-        page: page.page_id,
+        page: page.page.clone(),
         group: Arc::from(identity.group.as_str()),
         user: identity.user_id.as_deref().map(Arc::from),
-        handles,
     });
     let link = Link {
         registry: page.registry.clone(),
-        page: page.page_id,
+        page: page.page.clone(),
         conn: Some(registration.id),
         tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
         topics: config.topics.clone(),
         identity: Arc::new(identity),
     };
 
-    let state = match page.mount(query, &headers, &link.identity) {
+    let state = match page.mount(query, &headers, &link.identity).await {
         Ok(state) => state,
         Err(e) => {
             let frame = ErrorFrame::new("mount_failed", e.to_string());
@@ -87,7 +82,7 @@ pub(crate) async fn serve_socket<C: Controller>(
             _ = config.shutdown.cancelled() => break,
             Some(push) = mailbox.recv() => Some(match push {
                 Push::Action { action, data } => {
-                    let outcome = page.run(&mut view, &action, data, &link, false);
+                    let outcome = page.run_push(&mut view, &action, data, &link).await;
                     if let Some(effects) = outcome.effects {
                         page.spread(&link, effects, false);
                     }
@@ -97,9 +92,13 @@ pub(crate) async fn serve_socket<C: Controller>(
                     let update = page.apply(&mut view, change, &link.identity.group);
                     Envelope::update(update, &view.errors, None).to_text()
                 }
+                Push::Resync => {
+                    let update = page.resync(&mut view, &link).await;
+                    Envelope::update(update, &view.errors, None).to_text()
+                }
             }),
             frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes)),
+                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await),
                 Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
@@ -119,7 +118,7 @@ pub(crate) async fn serve_socket<C: Controller>(
 }
 
 /// The reply to one text frame.
-fn answer<C: Controller>(
+async fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
     link: &Link,
@@ -142,7 +141,7 @@ fn answer<C: Controller>(
                     other => (k, other.to_string()),
                 })
                 .collect();
-            match page.mount(query, headers, &link.identity) {
+            match page.mount(query, headers, &link.identity).await {
                 Ok(state) => {
                     view.state = state;
                     view.errors.clear();

@@ -33,8 +33,8 @@ pub(crate) struct Dispatch<C: Controller> {
     pub templates: Templates,
     pub template: String,
     pub registry: Arc<Registry>,
-    /// Keeps this page's sessions apart from other pages'.
-    pub page_id: u64,
+    /// The page's name (its template's), the same on every instance.
+    pub page: Arc<str>,
     pub metrics: Arc<Metrics>,
     pub tracer: Option<Tracer>,
     pub persist: Option<Persist>,
@@ -85,14 +85,15 @@ fn context(action: &str, data: Map<String, Value>, link: &Link) -> Context {
 
 impl<C: Controller> Dispatch<C> {
     /// The state a client of `group` starts from: the controller's mount,
-    /// with the group's persisted fields laid over it.
-    pub(crate) fn mount(
+    /// with the group's persisted fields laid over it. Fails when the
+    /// persisted fields cannot be loaded: starting from defaults would
+    /// overwrite them at the first action.
+    pub(crate) async fn mount(
         &self,
         query: HashMap<String, String>,
         headers: &Arc<HeaderMap>,
         identity: &Arc<Identity>,
     ) -> Result<C::State, ActionError> {
-        let group = identity.group.as_str();
         let ctx = MountContext {
             query,
             headers: headers.clone(),
@@ -102,10 +103,69 @@ impl<C: Controller> Dispatch<C> {
             Ok(result) => result?,
             Err(_) => return Err(ActionError::msg("mount failed unexpectedly")),
         };
-        Ok(match &self.persist {
-            Some(persist) => persist.restore(group, state),
-            None => state,
-        })
+        let Some(persist) = &self.persist else {
+            return Ok(state);
+        };
+        match persist.load(&identity.group).await {
+            Ok(Some(saved)) => Ok(persist.restore(&saved, state)),
+            Ok(None) => Ok(state),
+            Err(e) => {
+                tracing::error!(error = %e, "persisted fields could not be loaded");
+                Err(ActionError::msg(format!(
+                    "saved state could not be loaded ({e}); try again shortly"
+                )))
+            }
+        }
+    }
+
+    /// Lays the group's persisted fields, as stored now, over the view's
+    /// state (another tab or instance may have changed them). If the store
+    /// cannot be read, the state stays as it is.
+    async fn reload_persisted(&self, view: &mut View<C>, group: &str) {
+        let Some(persist) = &self.persist else {
+            return;
+        };
+        match persist.load(group).await {
+            Ok(Some(saved)) => view.state = persist.restore(&saved, view.state.clone()),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "persisted fields could not be reloaded"),
+        }
+    }
+
+    /// Runs an action pushed to this connection (by a broadcast, a topic,
+    /// `trigger_action`, or `sync`, which first takes the group's persisted
+    /// fields as another tab saved them).
+    pub(crate) async fn run_push(
+        &self,
+        view: &mut View<C>,
+        action: &str,
+        data: Map<String, Value>,
+        link: &Link,
+    ) -> Outcome {
+        if action == SYNC {
+            self.reload_persisted(view, &link.identity.group).await;
+        }
+        self.run(view, action, data, link, false)
+    }
+
+    /// Re-renders the view after pushes for it may have been lost: its
+    /// persisted fields are reloaded and the controller's
+    /// [`on_resync`](Controller::on_resync) runs, then the client gets
+    /// whatever differs from what it has.
+    pub(crate) async fn resync(&self, view: &mut View<C>, link: &Link) -> Value {
+        self.metrics.resynced();
+        let group = link.identity.group.as_str();
+        self.reload_persisted(view, group).await;
+        let ctx = context("on_resync", Map::new(), link);
+        let next = self.invoke(&view.state, ctx, |c, state, ctx| c.on_resync(state, ctx));
+        let accepted = next.and_then(|(next, _)| {
+            let flash = view.flash.clone();
+            self.accept(view, next, flash, group)
+        });
+        match accepted {
+            Ok(update) => update,
+            Err(e) => self.fail(view, "on_resync", e).update,
+        }
     }
 
     /// Renders a state (with its errors and flash) to a tree.
@@ -251,14 +311,7 @@ impl<C: Controller> Dispatch<C> {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
             Some(handler) => {
                 let ctx = context(action, data, link);
-                match (&self.persist, action == SYNC) {
-                    // Another tab changed the group's persisted fields: take them first.
-                    (Some(persist), true) => {
-                        let state = persist.restore(&link.identity.group, view.state.clone());
-                        self.invoke(&state, ctx, |c, state, ctx| handler(c, state, ctx))
-                    }
-                    _ => self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx)),
-                }
+                self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
             }
         };
         match outcome {
@@ -348,7 +401,7 @@ impl<C: Controller> Dispatch<C> {
     /// client's own action.
     pub(crate) fn spread(&self, link: &Link, effects: Effects, client_action: bool) {
         let tabs = Target::Page {
-            page: self.page_id,
+            page: self.page.clone(),
             group: Arc::from(link.identity.group.as_str()),
         };
         for (action, data) in &effects.broadcasts {
@@ -401,8 +454,8 @@ mod tests {
             actions: Actions::collect(),
             templates: Templates::from_fn(move |_| Some(src.into())),
             template: "todo.html".into(),
-            registry: Arc::new(Registry::default()),
-            page_id: 1,
+            registry: Arc::new(Registry::new("test".into())),
+            page: "todo.html".into(),
             metrics: Arc::new(Metrics::default()),
             tracer: None,
             persist: None,
@@ -412,7 +465,7 @@ mod tests {
     fn run(d: &Dispatch<Todo>, view: &mut View<Todo>, action: &str, data: Value) -> Value {
         let link = Link {
             registry: d.registry.clone(),
-            page: d.page_id,
+            page: d.page.clone(),
             identity: Arc::new(Identity::anonymous("g")),
             conn: None,
             tasks: TaskScope::new(&CancellationToken::new(), d.metrics.clone()),

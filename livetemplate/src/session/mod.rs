@@ -25,6 +25,8 @@ pub(crate) use tasks::TaskScope;
 use std::sync::Arc;
 
 use serde::Serialize;
+
+use crate::cluster::ClusterStatus;
 use serde_json::{Map, Value};
 
 /// Some live connections: cheap to clone, usable from any thread or task.
@@ -74,6 +76,10 @@ impl Session {
     /// Runs `action` with `data` on every live connection of this session
     /// and pushes each one's update. Returns how many connections it
     /// reached, or [`SessionError::NoLiveConnection`] when there were none.
+    ///
+    /// With a [`bus`](crate::LiveTemplate::bus), connections on other
+    /// instances count too, as they last reported them (see the
+    /// [`cluster`](crate::cluster) module for how quickly that converges).
     ///
     /// A session from `ctx.session()` reaches every tab of its page and
     /// group; one from [`Sessions`] reaches the connections (on any page)
@@ -129,6 +135,12 @@ impl Sessions {
     /// Every connection of a session group.
     pub fn group(&self, group: &str) -> Session {
         self.session(Target::Group(Arc::from(group)))
+    }
+
+    /// How this instance sees the others (with a [`bus`](crate::LiveTemplate::bus)):
+    /// its name, the link, the peers and their connections, resyncs.
+    pub fn cluster(&self) -> ClusterStatus {
+        self.registry.cluster_status()
     }
 
     /// Every connection subscribed to `topic`. Server code publishes to any

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
-use crate::store::Store;
+use crate::store::{Fields, Store, StoreError};
 
 /// The persisted fields of one page.
 pub(crate) struct Persist {
@@ -20,12 +20,14 @@ impl Persist {
         format!("{}\u{1f}{group}", self.scope)
     }
 
-    /// `state` with the group's saved fields laid over it. A saved value that
-    /// no longer fits the state's type is ignored (the type changed).
-    pub(crate) fn restore<S: Serialize + DeserializeOwned>(&self, group: &str, state: S) -> S {
-        let Some(saved) = self.store.load(&self.key(group)) else {
-            return state;
-        };
+    /// The group's saved fields (`None`: nothing saved yet).
+    pub(crate) async fn load(&self, group: &str) -> Result<Option<Fields>, StoreError> {
+        self.store.load(&self.key(group)).await
+    }
+
+    /// `state` with `saved` laid over it. A saved value that no longer fits
+    /// the state's type is ignored (the type changed).
+    pub(crate) fn restore<S: Serialize + DeserializeOwned>(&self, saved: &Fields, state: S) -> S {
         let Ok(Value::Object(mut map)) = serde_json::to_value(&state) else {
             return state;
         };

@@ -8,11 +8,15 @@
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::cluster::{Cluster, ClusterStatus, Presence, Scope};
+use crate::lock::lock;
 
 /// A change to a connection's state from a job; it downcasts the state to
 /// the controller's type.
@@ -28,13 +32,18 @@ pub(crate) enum Push {
     /// Change the state directly (a job's update); the connection passes
     /// its state, which the closure downcasts to the controller's type.
     Apply(StateChange),
+    /// Pushes for this connection may have been lost (on the way from
+    /// another instance): reload persisted fields and re-render.
+    Resync,
 }
 
-/// Which connections a push is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Which connections a push is for. Pages are named by template, so the
+/// same page on another instance has the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Target {
     /// One page's connections in one session group (what `ctx.session()` reaches).
-    Page { page: u64, group: Arc<str> },
+    Page { page: Arc<str>, group: Arc<str> },
     /// Every connection of a session group, on any page.
     Group(Arc<str>),
     /// Every connection of a signed-in user, on any page and in any group.
@@ -47,7 +56,7 @@ pub(crate) enum Target {
 pub(crate) type Handles = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 struct Conn {
-    page: u64,
+    page: Arc<str>,
     group: Arc<str>,
     user: Option<Arc<str>>,
     mailbox: mpsc::UnboundedSender<Push>,
@@ -63,21 +72,27 @@ struct Index {
     topics: HashMap<Arc<str>, HashSet<u64>>,
     /// Cancelled when the group's last connection closes.
     group_tasks: HashMap<Arc<str>, CancellationToken>,
+    /// Connections per page and scope: what other instances are told.
+    presence: HashMap<Presence, u32>,
+    /// Counts changed since the cluster was last told.
+    changed: Vec<(Presence, u32)>,
 }
 
 /// The live connections of one runtime.
-#[derive(Default)]
 pub(crate) struct Registry {
     index: Mutex<Index>,
     next_id: AtomicU64,
+    /// Which actions each page handles, by page name.
+    pages: Mutex<HashMap<Arc<str>, Handles>>,
+    instance: Arc<str>,
+    cluster: OnceLock<Arc<Cluster>>,
 }
 
 /// Who a new connection is.
 pub(crate) struct ConnInfo {
-    pub page: u64,
+    pub page: Arc<str>,
     pub group: Arc<str>,
     pub user: Option<Arc<str>>,
-    pub handles: Handles,
 }
 
 /// Keeps a connection registered; unregisters it (and ends its group's
@@ -88,9 +103,51 @@ pub(crate) struct Registration {
 }
 
 impl Registry {
-    /// A fresh id for a page, so sessions of different pages stay apart.
-    pub(crate) fn page_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+    /// The registry of an instance named `instance`, alone until
+    /// [`join`](Self::join) gives it a cluster.
+    pub(crate) fn new(instance: Arc<str>) -> Registry {
+        Registry {
+            index: Mutex::new(Index::default()),
+            next_id: AtomicU64::new(1),
+            pages: Mutex::new(HashMap::new()),
+            instance,
+            cluster: OnceLock::new(),
+        }
+    }
+
+    /// Makes this registry one instance of `cluster` (once).
+    pub(crate) fn join(self: &Arc<Self>, cluster: Arc<Cluster>, shutdown: CancellationToken) {
+        if self.cluster.set(cluster.clone()).is_ok() {
+            cluster.start(self, shutdown);
+        }
+    }
+
+    pub(crate) fn cluster_status(&self) -> ClusterStatus {
+        match self.cluster.get() {
+            Some(cluster) => cluster.status(),
+            None => ClusterStatus::alone(&self.instance),
+        }
+    }
+
+    /// Names a page after its template ("name#2" for the second page on the
+    /// same template), and notes which actions it handles.
+    pub(crate) fn add_page(&self, template: &str, handles: Handles) -> Arc<str> {
+        let mut pages = lock(&self.pages);
+        let mut name: Arc<str> = Arc::from(template);
+        let mut n = 1;
+        while pages.contains_key(&name) {
+            n += 1;
+            name = Arc::from(format!("{template}#{n}"));
+        }
+        pages.insert(name.clone(), handles);
+        name
+    }
+
+    fn page_handles(&self, page: &str) -> Handles {
+        lock(&self.pages)
+            .get(page)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(|_: &str| false))
     }
 
     /// Registers a connection; its pushes arrive on the receiver.
@@ -100,10 +157,13 @@ impl Registry {
     ) -> (Registration, mpsc::UnboundedReceiver<Push>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let handles = self.page_handles(&info.page);
         let mut index = self.lock();
         index.groups.entry(info.group.clone()).or_default().push(id);
+        index.count(&info.page, Scope::Group(info.group.clone()), 1);
         if let Some(user) = &info.user {
             index.users.entry(user.clone()).or_default().push(id);
+            index.count(&info.page, Scope::User(user.clone()), 1);
         }
         index.conns.insert(
             id,
@@ -112,11 +172,11 @@ impl Registry {
                 group: info.group,
                 user: info.user,
                 mailbox: tx,
-                handles: info.handles,
+                handles,
                 topics: HashSet::new(),
             },
         );
-        drop(index);
+        self.tell_cluster(index);
         let registration = Registration {
             registry: self.clone(),
             id,
@@ -125,10 +185,29 @@ impl Registry {
     }
 
     /// Runs `action` on every connection of `target` (but `except`) whose
-    /// controller handles it; returns how many took it. Pushes to one page
-    /// go to every connection of it: an unknown action is then an error the
-    /// page shows, not a silent skip.
+    /// controller handles it, here and on the other instances; returns how
+    /// many connections took it (those elsewhere as last reported).
     pub(crate) fn deliver(
+        &self,
+        target: &Target,
+        action: &str,
+        data: &Map<String, Value>,
+        except: Option<u64>,
+    ) -> usize {
+        let here = self.deliver_here(target, action, data, except);
+        match self.cluster.get() {
+            Some(cluster) => {
+                cluster.deliver(target, action, data);
+                here + self.count_elsewhere(cluster, target, Some(action))
+            }
+            None => here,
+        }
+    }
+
+    /// [`deliver`](Self::deliver) to this instance's connections only.
+    /// Pushes to one page go to every connection of it: an unknown action
+    /// is then an error the page shows, not a silent skip.
+    pub(crate) fn deliver_here(
         &self,
         target: &Target,
         action: &str,
@@ -153,6 +232,23 @@ impl Registry {
             .count()
     }
 
+    /// Connections of `target` on other instances (that handle `action`).
+    fn count_elsewhere(&self, cluster: &Cluster, target: &Target, action: Option<&str>) -> usize {
+        let (scope, only_page) = match target {
+            Target::Page { page, group } => (Scope::Group(group.clone()), Some(page)),
+            Target::Group(group) => (Scope::Group(group.clone()), None),
+            Target::User(user) => (Scope::User(user.clone()), None),
+            Target::Topic(topic) => (Scope::Topic(topic.clone()), None),
+        };
+        let pages = lock(&self.pages);
+        cluster.count_elsewhere(&scope, |page| match (only_page, action) {
+            (Some(only), _) => page == &**only,
+            // A page this instance does not have: assume it handles the action.
+            (None, Some(action)) => pages.get(page).map_or(true, |handles| handles(action)),
+            (None, None) => true,
+        })
+    }
+
     /// Sends a state change to one connection; false if it is gone.
     pub(crate) fn apply(&self, conn: u64, change: StateChange) -> bool {
         let index = self.lock();
@@ -162,26 +258,58 @@ impl Registry {
             .is_some_and(|c| c.mailbox.send(Push::Apply(change)).is_ok())
     }
 
-    /// Live connections of `target`.
+    /// Live connections of `target`, on every instance.
     pub(crate) fn count(&self, target: &Target) -> usize {
-        self.lock().members(target).len()
+        let here = self.lock().members(target).len();
+        match self.cluster.get() {
+            Some(cluster) => here + self.count_elsewhere(cluster, target, None),
+            None => here,
+        }
+    }
+
+    /// Asks every connection of this instance to re-render.
+    pub(crate) fn resync_all(&self) {
+        let index = self.lock();
+        for conn in index.conns.values() {
+            let _ = conn.mailbox.send(Push::Resync);
+        }
+    }
+
+    /// This instance's connections per page and scope.
+    pub(crate) fn presence(&self) -> Vec<(Presence, u32)> {
+        let index = self.lock();
+        index
+            .presence
+            .iter()
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
     }
 
     pub(crate) fn subscribe(&self, conn: u64, topic: &str) {
         let mut index = self.lock();
         let topic: Arc<str> = Arc::from(topic);
-        if let Some(c) = index.conns.get_mut(&conn) {
-            c.topics.insert(topic.clone());
-            index.topics.entry(topic).or_default().insert(conn);
+        let Some(c) = index.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.topics.insert(topic.clone()) {
+            let page = c.page.clone();
+            index.topics.entry(topic.clone()).or_default().insert(conn);
+            index.count(&page, Scope::Topic(topic), 1);
+            self.tell_cluster(index);
         }
     }
 
     pub(crate) fn unsubscribe(&self, conn: u64, topic: &str) {
         let mut index = self.lock();
-        if let Some(c) = index.conns.get_mut(&conn) {
-            c.topics.remove(topic);
+        let Some(c) = index.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.topics.remove(topic) {
+            let page = c.page.clone();
+            index.remove_from_topic(topic, conn);
+            index.count(&page, Scope::Topic(Arc::from(topic)), -1);
+            self.tell_cluster(index);
         }
-        index.remove_from_topic(topic, conn);
     }
 
     /// The token a group's tasks stop on; `None` when the group has no live
@@ -193,10 +321,19 @@ impl Registry {
         Some(index.group_tasks.entry(key).or_default().clone())
     }
 
+    /// Passes count changes on to the cluster, after the index is unlocked.
+    fn tell_cluster(&self, mut index: MutexGuard<'_, Index>) {
+        let changed = std::mem::take(&mut index.changed);
+        drop(index);
+        if let Some(cluster) = self.cluster.get() {
+            for (key, n) in changed {
+                cluster.presence_changed(key, n);
+            }
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Index> {
-        // Every change to the index is completed before anything that could
-        // panic, so a poisoned lock still guards a consistent index.
-        self.index.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.index)
     }
 }
 
@@ -219,6 +356,21 @@ impl Index {
                 .map(|ids| ids.iter().copied().collect())
                 .unwrap_or_default(),
         }
+    }
+
+    /// Adds `delta` to the count of `page` in `scope`, noting the change.
+    fn count(&mut self, page: &Arc<str>, scope: Scope, delta: i32) {
+        let key = Presence {
+            page: page.clone(),
+            scope,
+        };
+        let n = self.presence.entry(key.clone()).or_default();
+        *n = n.saturating_add_signed(delta);
+        let n = *n;
+        if n == 0 {
+            self.presence.remove(&key);
+        }
+        self.changed.push((key, n));
     }
 
     fn remove_from_topic(&mut self, topic: &str, conn: u64) {
@@ -245,21 +397,26 @@ fn remove_id(map: &mut HashMap<Arc<str>, Vec<u64>>, key: &str, id: u64) -> bool 
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let mut index = self.registry.lock();
+        let registry = &self.registry;
+        let mut index = registry.lock();
         let Some(conn) = index.conns.remove(&self.id) else {
             return;
         };
         for topic in &conn.topics {
             index.remove_from_topic(topic, self.id);
+            index.count(&conn.page, Scope::Topic(topic.clone()), -1);
         }
         if let Some(user) = &conn.user {
             remove_id(&mut index.users, user, self.id);
+            index.count(&conn.page, Scope::User(user.clone()), -1);
         }
+        index.count(&conn.page, Scope::Group(conn.group.clone()), -1);
         if remove_id(&mut index.groups, &conn.group, self.id) {
             if let Some(token) = index.group_tasks.remove(&conn.group) {
                 token.cancel();
             }
         }
+        registry.tell_cluster(index);
     }
 }
 
@@ -267,30 +424,35 @@ impl Drop for Registration {
 mod tests {
     use super::*;
 
-    fn info(
-        page: u64,
-        group: &str,
-        user: Option<&str>,
-        handles: &'static [&'static str],
-    ) -> ConnInfo {
+    /// A registry with pages "p1" and "p2" that handle `ping`, and "quiet"
+    /// that handles nothing.
+    fn registry() -> Arc<Registry> {
+        let r = Arc::new(Registry::new("test".into()));
+        assert_eq!(&*r.add_page("p1", Arc::new(|a| a == "ping")), "p1");
+        assert_eq!(&*r.add_page("p2", Arc::new(|a| a == "ping")), "p2");
+        assert_eq!(&*r.add_page("quiet", Arc::new(|_| false)), "quiet");
+        r
+    }
+
+    fn info(page: &str, group: &str, user: Option<&str>) -> ConnInfo {
         ConnInfo {
-            page,
+            page: Arc::from(page),
             group: Arc::from(group),
             user: user.map(Arc::from),
-            handles: Arc::new(move |a| handles.contains(&a)),
         }
     }
 
     #[test]
     fn targets_reach_the_right_connections() {
-        let r = Arc::new(Registry::default());
-        let (a, mut a_rx) = r.register(info(1, "g", Some("ana"), &["ping"]));
-        let (_b, _b_rx) = r.register(info(1, "g", Some("ana"), &[]));
-        let (_c, _c_rx) = r.register(info(2, "g", None, &["ping"]));
-        let (_d, _d_rx) = r.register(info(1, "h", Some("ben"), &["ping"]));
+        let r = registry();
+        let (a, mut a_rx) = r.register(info("p1", "g", Some("ana")));
+        let (_b, _b_rx) = r.register(info("quiet", "g", Some("ana")));
+        let (_c, _c_rx) = r.register(info("p2", "g", None));
+        let (_d, _d_rx) = r.register(info("p1", "h", Some("ben")));
+        let (_e, _e_rx) = r.register(info("p1", "g", None));
         let data = Map::new();
         let page_g = Target::Page {
-            page: 1,
+            page: Arc::from("p1"),
             group: Arc::from("g"),
         };
         assert_eq!(
@@ -305,7 +467,7 @@ mod tests {
         );
         assert_eq!(
             r.deliver(&Target::Group("g".into()), "ping", &data, None),
-            2,
+            3,
             "handlers only"
         );
         assert_eq!(
@@ -328,11 +490,49 @@ mod tests {
     }
 
     #[test]
+    fn a_second_page_on_one_template_gets_its_own_name() {
+        let r = registry();
+        assert_eq!(&*r.add_page("p1", Arc::new(|_| true)), "p1#2");
+        assert_eq!(&*r.add_page("p1", Arc::new(|_| true)), "p1#3");
+    }
+
+    #[test]
+    fn presence_counts_follow_connections_and_topics() {
+        let r = registry();
+        let count = |page: &str, scope: Scope| {
+            let key = Presence {
+                page: page.into(),
+                scope,
+            };
+            r.presence()
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, n)| n)
+        };
+        let (a, _a_rx) = r.register(info("p1", "g", Some("ana")));
+        let (b, _b_rx) = r.register(info("p1", "g", None));
+        r.subscribe(a.id, "room");
+        r.subscribe(a.id, "room");
+        assert_eq!(count("p1", Scope::Group("g".into())), 2);
+        assert_eq!(count("p1", Scope::User("ana".into())), 1);
+        assert_eq!(
+            count("p1", Scope::Topic("room".into())),
+            1,
+            "once per connection"
+        );
+        drop(a);
+        assert_eq!(count("p1", Scope::Group("g".into())), 1);
+        assert_eq!(count("p1", Scope::Topic("room".into())), 0);
+        drop(b);
+        assert!(r.presence().is_empty(), "nothing left behind");
+    }
+
+    #[test]
     fn group_tasks_end_with_the_last_connection_of_the_group() {
-        let r = Arc::new(Registry::default());
+        let r = registry();
         assert!(r.group_token("g").is_none(), "no connection, no group task");
-        let (a, _a_rx) = r.register(info(1, "g", None, &[]));
-        let (b, _b_rx) = r.register(info(2, "g", None, &[]));
+        let (a, _a_rx) = r.register(info("p1", "g", None));
+        let (b, _b_rx) = r.register(info("p2", "g", None));
         let token = r.group_token("g").unwrap();
         drop(a);
         assert!(!token.is_cancelled());

@@ -4,6 +4,7 @@ pub mod chat;
 pub mod cross_tab;
 pub mod dashboard;
 pub mod export;
+pub mod multi_instance;
 pub mod notifications;
 pub mod server_push;
 pub mod ticker;

@@ -1,0 +1,114 @@
+//! The server the load client measures (started by `lvt-load`, one process
+//! per instance, so its memory can be read from `/proc`).
+//!
+//! - `/counter`: a live counter page (`increment`).
+//! - `/fanout`: a live page whose connections all subscribe to `all`;
+//!   `POST /publish` runs `bump` on every one of them, on every instance.
+//! - `/echo`: a raw WebSocket echo on the same runtime: the physical baseline.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use clap::Parser;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveTemplate, Sessions, Templates};
+use serde::{Deserialize, Serialize};
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    #[arg(long)]
+    redis_url: Option<String>,
+    #[arg(long, default_value = "bench")]
+    instance_name: String,
+}
+
+struct Counter;
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct Count {
+    count: i64,
+}
+
+impl Controller for Counter {
+    type State = Count;
+    fn actions(actions: &mut Actions<Self>) {
+        actions.on("increment", |_, s: &mut Count, _: &mut Context| {
+            s.count += 1;
+            Ok(())
+        });
+    }
+}
+
+struct Fanout;
+
+impl Controller for Fanout {
+    type State = Count;
+    fn actions(actions: &mut Actions<Self>) {
+        actions.on("bump", |_, s: &mut Count, ctx: &mut Context| {
+            s.count = ctx.get_int("n");
+            Ok(())
+        });
+    }
+    fn on_connect(&self, _: &mut Count, ctx: &mut Context) -> Result<(), ActionError> {
+        ctx.subscribe("all")?;
+        Ok(())
+    }
+}
+
+const COUNTER: &str = r#"<p>Count: {{ count }}</p><button name="increment">+1</button>"#;
+const FANOUT: &str = r#"<p>Value: {{ count }}</p>"#;
+
+async fn publish(State(sessions): State<Sessions>, body: String) -> impl IntoResponse {
+    let n: i64 = body.trim().parse().unwrap_or(0);
+    let reached = sessions
+        .topic("all")
+        .trigger_action("bump", serde_json::json!({ "n": n }))
+        .unwrap_or(0);
+    reached.to_string()
+}
+
+async fn echo(ws: WebSocketUpgrade) -> impl IntoResponse {
+    ws.on_upgrade(|mut socket: WebSocket| async move {
+        while let Some(Ok(message)) = socket.recv().await {
+            let reply = match message {
+                Message::Text(t) => Message::Text(t),
+                Message::Binary(b) => Message::Binary(b),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            if socket.send(reply).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let templates = Templates::from_fn(|name| match name {
+        "counter.html" => Some(COUNTER.into()),
+        "fanout.html" => Some(FANOUT.into()),
+        _ => None,
+    });
+    let mut live = LiveTemplate::new(templates)
+        .instance_name(args.instance_name)
+        .allow_topics(|_, topic| topic == "all");
+    if let Some(url) = &args.redis_url {
+        let redis = livetemplate::redis::Redis::connect(url).await?;
+        live = live.bus(redis.bus()).store(redis.store());
+    }
+    let app = Router::new()
+        .route("/counter", live.page("counter.html", Counter).build()?)
+        .route("/fanout", live.page("fanout.html", Fanout).build()?)
+        .route("/publish", post(publish).with_state(live.sessions()))
+        .route("/echo", get(echo))
+        .merge(live.routes());
+    let listener = tokio::net::TcpListener::bind(&args.addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! The cluster's bus over Redis pub/sub.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::Client;
+use futures_util::StreamExt;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use super::link::{Link, CHANNEL};
+use super::Redis;
+use crate::cluster::{Bus, BusEvent, HEARTBEAT};
+
+/// With no message for this long (the cluster's own heartbeats echo back
+/// every [`HEARTBEAT`]), the subscription counts as dead and is renewed.
+const SILENCE: Duration = Duration::from_secs(3 * HEARTBEAT.as_secs());
+
+/// A [`Bus`] over Redis pub/sub; from [`Redis::bus`].
+///
+/// Publishing is queued and sent in batches, in order (and in order with
+/// the [`RedisStore`](super::RedisStore)'s writes). Listening resubscribes
+/// after Redis comes back (retrying every 50 ms to 1 s), saying
+/// [`BusEvent::Disconnected`] and [`BusEvent::Connected`].
+pub struct RedisBus {
+    client: Client,
+    link: Arc<Link>,
+    shown: String,
+    runtime: Handle,
+}
+
+impl RedisBus {
+    pub(super) fn new(redis: &Redis) -> RedisBus {
+        RedisBus {
+            client: redis.client.clone(),
+            link: redis.link.clone(),
+            shown: redis.shown.clone(),
+            runtime: redis.runtime.clone(),
+        }
+    }
+}
+
+impl Bus for RedisBus {
+    fn publish(&self, message: Vec<u8>) {
+        self.link.publish(message);
+    }
+
+    fn listen(&self, events: mpsc::UnboundedSender<BusEvent>) {
+        self.runtime.spawn(subscribe(self.client.clone(), events));
+    }
+
+    fn describe(&self) -> String {
+        format!("redis {} channel {CHANNEL}", self.shown)
+    }
+}
+
+/// Delivers the channel's messages to `events`, resubscribing whenever the
+/// subscription ends, until nobody listens.
+async fn subscribe(client: Client, events: mpsc::UnboundedSender<BusEvent>) {
+    let mut backoff = Duration::from_millis(50);
+    while !events.is_closed() {
+        match client.get_async_pubsub().await {
+            Ok(pubsub) => {
+                // Keep the sink: dropping it would end the subscription.
+                let (mut sink, mut stream) = pubsub.split();
+                if let Err(e) = sink.subscribe(CHANNEL).await {
+                    tracing::debug!(error = %e, "subscribing to Redis failed");
+                } else {
+                    backoff = Duration::from_millis(50);
+                    if events.send(BusEvent::Connected).is_err() {
+                        return;
+                    }
+                    loop {
+                        match tokio::time::timeout(SILENCE, stream.next()).await {
+                            Ok(Some(message)) => {
+                                let bytes = message.get_payload_bytes().to_vec();
+                                if events.send(BusEvent::Message(bytes)).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(_) => {
+                                tracing::warn!(
+                                    "no message from Redis for {SILENCE:?}; resubscribing"
+                                );
+                                break;
+                            }
+                        }
+                    }
+                    if events.send(BusEvent::Disconnected).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "connecting to Redis failed"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,180 @@
+//! Redis for several instances (feature `redis`): a [`Bus`](crate::Bus)
+//! over pub/sub, so pushes reach connections on every instance, and a
+//! [`Store`](crate::Store) for persisted fields, so a reconnect to another
+//! instance (or a restarted one) restores them.
+//!
+//! ```no_run
+//! use livetemplate::{redis::Redis, LiveTemplate, Templates};
+//! # async fn run() -> Result<(), livetemplate::redis::RedisError> {
+//! let redis = Redis::connect("redis://127.0.0.1:6379").await?;
+//! let live = LiveTemplate::new(Templates::from_dir("templates"))
+//!     .instance_name("a")
+//!     .bus(redis.bus())
+//!     .store(redis.store());
+//! # Ok(()) }
+//! ```
+
+mod bus;
+mod link;
+mod store;
+
+pub use bus::RedisBus;
+pub use store::RedisStore;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::Client;
+use tokio::runtime::Handle;
+
+/// How long a command or a connection attempt may take before it counts as failed.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A connection to one Redis server, shared by its bus and store.
+#[derive(Clone)]
+pub struct Redis {
+    client: Client,
+    commands: ConnectionManager,
+    link: Arc<link::Link>,
+    /// The URL without its password, for status pages and logs.
+    shown: String,
+    runtime: Handle,
+}
+
+/// Redis could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    /// The URL is not a Redis URL.
+    #[error("invalid Redis URL {url:?}: {reason}")]
+    Url {
+        /// The URL, without its password.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The server did not answer.
+    #[error("Redis at {url} is unreachable: {reason}")]
+    Unreachable {
+        /// The URL, without its password.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl Redis {
+    /// Connects to the server at `url` (`redis://[:password@]host:port[/db]`)
+    /// and checks that it answers. Must run inside a Tokio runtime, whose
+    /// tasks then carry the bus and the store's writes.
+    pub async fn connect(url: &str) -> Result<Redis, RedisError> {
+        let shown = without_password(url);
+        let client = Client::open(url).map_err(|e| RedisError::Url {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(TIMEOUT))
+            .set_response_timeout(Some(TIMEOUT))
+            .set_number_of_retries(1);
+        let unreachable = |e: ::redis::RedisError| RedisError::Unreachable {
+            url: shown.clone(),
+            reason: e.to_string(),
+        };
+        let mut commands = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(unreachable)?;
+        ::redis::cmd("PING")
+            .query_async::<()>(&mut commands)
+            .await
+            .map_err(unreachable)?;
+        Ok(Redis {
+            client,
+            link: Arc::new(link::Link::start(commands.clone())),
+            commands,
+            shown,
+            runtime: Handle::current(),
+        })
+    }
+
+    /// A bus over the channel `lvt:bus`, for [`LiveTemplate::bus`](crate::LiveTemplate::bus).
+    pub fn bus(&self) -> RedisBus {
+        RedisBus::new(self)
+    }
+
+    /// A store under the keys `lvt:store:*`, for [`LiveTemplate::store`](crate::LiveTemplate::store).
+    pub fn store(&self) -> RedisStore {
+        RedisStore::new(self)
+    }
+
+    /// A random secret that every instance using this Redis shares: the
+    /// first to ask creates it (under `lvt:secret:<name>`). For signing
+    /// cookies that any instance must accept.
+    pub async fn shared_secret(&self, name: &str) -> Result<Vec<u8>, RedisError> {
+        let key = format!("lvt:secret:{name}");
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| RedisError::Unreachable {
+            url: self.shown.clone(),
+            reason: format!("no randomness for a new secret: {e}"),
+        })?;
+        let fresh: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+        let mut commands = self.commands.clone();
+        let (secret,): (String,) = ::redis::pipe()
+            .cmd("SET")
+            .arg(&key)
+            .arg(&fresh)
+            .arg("NX")
+            .ignore()
+            .cmd("GET")
+            .arg(&key)
+            .query_async(&mut commands)
+            .await
+            .map_err(|e| RedisError::Unreachable {
+                url: self.shown.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(secret.into_bytes())
+    }
+
+    /// The server's URL without its password.
+    pub fn url(&self) -> &str {
+        &self.shown
+    }
+}
+
+/// `url` with any password replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    match path {
+        Some(path) => format!("{scheme}://{authority}/{path}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            without_password("redis://:hunter2@h:6379/0"),
+            "redis://:***@h:6379/0"
+        );
+        assert_eq!(without_password("redis://ana:pw@h"), "redis://ana:***@h");
+        assert_eq!(without_password("redis://h:6379"), "redis://h:6379");
+    }
+}
