@@ -70,5 +70,5 @@ pub use server::{
 };
 pub use session::{Job, Session, SessionError, Sessions};
 pub use store::{Fields, Load, MemoryStore, Store, StoreError};
-pub use template::{TemplateError, Templates};
+pub use template::{RenderCache, TemplateError, Templates};
 pub use trace::Trace;

@@ -131,7 +131,7 @@ mod tests {
         let range = |items: &[&str]| {
             Slot::Range(Range {
                 statics: vec!["<li>".into(), "</li>".into()],
-                items: items.iter().map(|i| vec![text(i)]).collect(),
+                items: items.iter().map(|i| [text(i)].into()).collect(),
                 else_node: None,
             })
         };
@@ -162,7 +162,7 @@ mod tests {
     fn list(items: &[&str], else_text: Option<&str>) -> Slot {
         Slot::Range(Range {
             statics: vec!["<li>".into(), "</li>".into()],
-            items: items.iter().map(|i| vec![text(i)]).collect(),
+            items: items.iter().map(|i| [text(i)].into()).collect(),
             else_node: else_text.map(|t| Box::new(Node::text(t))),
         })
     }

@@ -122,7 +122,7 @@ mod tests {
             statics: statics.iter().map(|s| s.to_string()).collect(),
             items: rows
                 .iter()
-                .map(|(k, v)| vec![Slot::Text(k.to_string()), Slot::Text(v.to_string())])
+                .map(|(k, v)| [Slot::Text(k.to_string()), Slot::Text(v.to_string())].into())
                 .collect(),
             else_node: Some(Box::new(Node::text("<li>none</li>"))).filter(|_| rows.is_empty()),
         };

@@ -28,12 +28,15 @@ pub(crate) enum Mark {
     RangeElse,
     /// End of a loop.
     RangeEnd,
+    /// A loop rendered item by item, made apart from this output: the
+    /// number says which (see `template::memo`).
+    Lifted(u32),
 }
 
 impl Mark {
     /// Every kind, for tests that try them all.
     #[cfg(test)]
-    pub(crate) const ALL: [Mark; 7] = [
+    pub(crate) const ALL: [Mark; 8] = [
         Mark::ExprStart,
         Mark::NodeStart,
         Mark::End,
@@ -41,6 +44,7 @@ impl Mark {
         Mark::Item,
         Mark::RangeElse,
         Mark::RangeEnd,
+        Mark::Lifted(0),
     ];
 
     fn letter(self) -> char {
@@ -52,6 +56,7 @@ impl Mark {
             Mark::Item => 'i',
             Mark::RangeElse => 'x',
             Mark::RangeEnd => 'q',
+            Mark::Lifted(_) => 'l',
         }
     }
 
@@ -113,10 +118,18 @@ impl Markers {
         }
     }
 
+    /// The nonce (with the opening character): unique to these markers.
+    pub(crate) fn nonce(&self) -> &str {
+        &self.prefix
+    }
+
     /// The text of one marker.
     pub(crate) fn text(&self, mark: Mark) -> String {
         let mut s = self.prefix.clone();
         s.push(mark.letter());
+        if let Mark::Lifted(n) = mark {
+            let _ = write!(s, "{n}");
+        }
         s.push(CLOSE);
         s
     }
@@ -161,19 +174,23 @@ impl<'a> Iterator for Scan<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let marker_len = self.prefix.len() + 1 + CLOSE.len_utf8();
         let mut from = 0;
-        while let Some(pos) = self.rest[from..].find(self.prefix).map(|p| p + from) {
+        // Searching for the one private-use character is a memchr; building
+        // a substring searcher for the whole prefix on every call was the
+        // largest cost of a render.
+        while let Some(pos) = self.rest[from..].find(OPEN).map(|p| p + from) {
+            if !self.rest[pos..].starts_with(self.prefix) {
+                from = pos + OPEN.len_utf8();
+                continue;
+            }
             let after = &self.rest[pos + self.prefix.len()..];
-            // The kind letter is ASCII, so slicing after it is on a char boundary.
-            let mark = after.as_bytes().first().and_then(|&b| Mark::from_letter(b));
-            if let Some(mark) = mark.filter(|_| after[1..].starts_with(CLOSE)) {
+            if let Some((mark, len)) = parse_kind(after) {
                 if pos > 0 {
                     let text = &self.rest[..pos];
                     self.rest = &self.rest[pos..];
                     return Some(Piece::Text(text));
                 }
-                self.rest = &self.rest[marker_len..];
+                self.rest = &self.rest[self.prefix.len() + len..];
                 return Some(Piece::Mark(mark));
             }
             // A prefix without a valid kind: ordinary text, keep looking.
@@ -183,6 +200,25 @@ impl<'a> Iterator for Scan<'a> {
         self.rest = "";
         Some(Piece::Text(text))
     }
+}
+
+/// The mark after a marker's prefix and the length of what encodes it, up
+/// to and including `CLOSE`.
+fn parse_kind(after: &str) -> Option<(Mark, usize)> {
+    // The kind letter and digits are ASCII, so slicing after them is on a
+    // char boundary.
+    let bytes = after.as_bytes();
+    let (mark, len) = match *bytes.first()? {
+        b'l' => {
+            let digits = bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let n = after.get(1..1 + digits)?.parse().ok()?;
+            (Mark::Lifted(n), 1 + digits)
+        }
+        letter => (Mark::from_letter(letter)?, 1),
+    };
+    after[len..]
+        .starts_with(CLOSE)
+        .then_some((mark, len + CLOSE.len_utf8()))
 }
 
 #[cfg(test)]
@@ -212,6 +248,23 @@ mod tests {
         let forged = "\u{E000}000000000000000000000000e\u{E001}x\u{E000}\u{E001}";
         let pieces: Vec<_> = m.scan(forged).collect();
         assert_eq!(pieces, vec![Piece::Text(forged)]);
+    }
+
+    #[test]
+    fn lifted_marks_carry_their_number() {
+        let m = Markers::random();
+        let s = format!("a{}b", m.text(Mark::Lifted(107)));
+        let pieces: Vec<_> = m.scan(&s).collect();
+        assert_eq!(
+            pieces,
+            [
+                Piece::Text("a"),
+                Piece::Mark(Mark::Lifted(107)),
+                Piece::Text("b")
+            ]
+        );
+        let bad = format!("{}l{}", m.prefix, CLOSE);
+        assert_eq!(m.scan(&bad).collect::<Vec<_>>(), [Piece::Text(&bad)]);
     }
 
     #[test]

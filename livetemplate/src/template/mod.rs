@@ -9,7 +9,12 @@
 
 pub(crate) mod actions;
 pub(crate) mod instrument;
+mod item_loops;
+mod json;
 pub(crate) mod marker;
+mod memo;
+
+pub use memo::RenderCache;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +50,8 @@ struct Inner {
     live: Environment<'static>,
     plain: Environment<'static>,
     markers: Markers,
+    /// Tells these templates' entries in a [`RenderCache`] from others'.
+    id: Arc<str>,
     loader: Loader,
 }
 
@@ -89,30 +96,71 @@ impl Templates {
         name: &str,
         ctx: impl serde::Serialize,
     ) -> Result<Node, TemplateError> {
-        let err = |source| TemplateError {
-            name: name.to_string(),
-            source,
-        };
         let ctx = Value::from(minijinja::value::Serde(&ctx));
         let output = self
             .inner
             .live
             .get_template(name)
             .and_then(|t| t.render(&ctx))
-            // The instrumented source is not what the user wrote: report the
-            // error as the plain template raises it.
-            .map_err(|live_err| {
-                match self
-                    .inner
-                    .plain
-                    .get_template(name)
-                    .and_then(|t| t.render(&ctx))
-                {
-                    Err(plain_err) => err(plain_err),
-                    Ok(_) => err(live_err),
-                }
-            })?;
+            .map_err(|live_err| self.plain_error(name, &ctx, live_err))?;
         Ok(tree::build(&output, &self.inner.markers))
+    }
+
+    /// Renders `name` with a JSON state, reusing what `cache` kept of the
+    /// previous render: the items of a loop whose data did not change keep
+    /// their slots instead of rendering again. Keep one cache per page and
+    /// pass it to each of its renders; the tree is the one
+    /// [`render_tree`](Self::render_tree) makes.
+    ///
+    /// ```
+    /// use livetemplate::{RenderCache, Templates};
+    /// use serde_json::json;
+    /// let templates = Templates::from_fn(|_| {
+    ///     Some("<ul>{% for row in rows %}<li>{{ row.label }}</li>{% endfor %}</ul>".into())
+    /// });
+    /// let state = |label: &str| match json!({ "rows": [{ "label": "a" }, { "label": label }] }) {
+    ///     serde_json::Value::Object(map) => map,
+    ///     _ => unreachable!(),
+    /// };
+    /// let mut cache = RenderCache::default();
+    /// let first = templates.render_tree_cached("list.html", state("b"), &mut cache).unwrap();
+    /// let second = templates.render_tree_cached("list.html", state("c"), &mut cache).unwrap();
+    /// assert_eq!(second.to_html(), "<ul><li>a</li><li>c</li></ul>");
+    /// assert_eq!(first.to_html(), "<ul><li>a</li><li>b</li></ul>");
+    /// assert_eq!(cache.loops(), 1);
+    /// ```
+    pub fn render_tree_cached(
+        &self,
+        name: &str,
+        state: impl Into<Arc<serde_json::Map<String, serde_json::Value>>>,
+        cache: &mut RenderCache,
+    ) -> Result<Node, TemplateError> {
+        let state = state.into();
+        let ctx = json::context(&state);
+        let inner = &self.inner;
+        let (output, mut lifted) = memo::with_cache(cache, &inner.markers, &inner.id, || {
+            inner.live.get_template(name).and_then(|t| t.render(&ctx))
+        });
+        let output = output.map_err(|live_err| self.plain_error(name, &ctx, live_err))?;
+        Ok(tree::build_with(&output, &inner.markers, &mut lifted))
+    }
+
+    /// The error to report for a failed render: the one the plain template
+    /// raises, since the instrumented source is not what the user wrote.
+    fn plain_error(&self, name: &str, ctx: &Value, live_err: minijinja::Error) -> TemplateError {
+        let source = match self
+            .inner
+            .plain
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+        {
+            Err(plain_err) => plain_err,
+            Ok(_) => live_err,
+        };
+        TemplateError {
+            name: name.to_string(),
+            source,
+        }
     }
 
     /// Renders `name` as plain minijinja would, without any instrumentation
@@ -189,17 +237,31 @@ impl TemplatesBuilder {
         plain.set_loader(move |name| loader(name));
 
         live.set_syntax(instrument::neutral_syntax());
+        live.add_function("__lvt_loop", memo::render_loop);
         let loader = self.loader.clone();
         let (syntax, m) = (self.syntax, markers.clone());
-        live.set_loader(move |name| match loader(name)? {
-            Some(src) => instrument::instrument(&src, &syntax, &m).map(Some),
-            None => Ok(None),
+        live.set_loader(move |name| {
+            // A loop body that renders item by item is a template of its own.
+            let (base, fragment) = match instrument::parse_fragment_name(name) {
+                Some((base, n)) => (base, Some(n)),
+                None => (name, None),
+            };
+            let Some(src) = loader(base)? else {
+                return Ok(None);
+            };
+            let rewritten = instrument::instrument(base, &src, &syntax, &m)?;
+            Ok(match fragment {
+                Some(n) => rewritten.fragments.into_iter().nth(n),
+                None => Some(rewritten.source),
+            })
         });
+        let id = Arc::from(markers.nonce());
         Templates {
             inner: Arc::new(Inner {
                 live,
                 plain,
                 markers,
+                id,
                 loader: self.loader,
             }),
         }

@@ -229,3 +229,136 @@ fn error_lines_point_at_the_original_source() {
         "markers leak into errors: {err:#}"
     );
 }
+
+/// Loops rendered item by item with a [`super::RenderCache`] give the same
+/// tree as rendering everything, over any sequence of states.
+mod cached {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::super::{RenderCache, Templates};
+    use crate::tree::Slot;
+
+    const TEMPLATES: &[&str] = &[
+        // The plain case, keyed, with a conditional class.
+        r#"<ul>{% for r in rows %}<li data-key="{{ r.id }}" class="{% if r.on %}on{% endif %}">{{ r.label }}</li>{% endfor %}</ul>"#,
+        // A body reading an outer value, a `set` before the loop, an else.
+        r#"{% set suffix = "!" ~ n %}{% for r in rows %}<p>{{ r.label }}{% if r.id == n %}{{ suffix }}{% endif %}</p>{% else %}<p>none</p>{% endfor %}"#,
+        // A nested loop and a filter in the body; a second loop over the same list.
+        r#"{% for r in rows %}<div>{% for c in r.label|list %}<b>{{ c }}</b>{% endfor %}{{ r.label|upper }}</div>{% endfor %}<i>{{ rows|length }}</i>{% for r in rows %}{{ r.id }},{% endfor %}"#,
+        // Not item by item: the position, a filtered list, a nested list.
+        r#"{% for r in rows %}{{ loop.index }}{{ r.label }}{% endfor %}{% for r in rows|reverse %}{{ r.id }}{% endfor %}{% for x in data.xs %}{{ x }}{% endfor %}"#,
+        // Inside a conditional, with a value that is sometimes a float.
+        r#"{% if flag %}<table>{% for r in rows %}<tr><td>{{ r.n }}</td><td>{{ flag }}</td></tr>{% endfor %}</table>{% endif %}"#,
+        // A macro called from the body: declined, rendered whole.
+        r#"{% macro m(x) %}<em>{{ x }}</em>{% endmacro %}{% for r in rows %}{{ m(r.label) }}{% endfor %}"#,
+    ];
+
+    fn row() -> impl Strategy<Value = Value> {
+        (
+            0u8..6,
+            "[ab<]{0,2}",
+            any::<bool>(),
+            prop_oneof![Just(json!(1)), Just(json!(1.0)), Just(json!("1"))],
+        )
+            .prop_map(|(id, label, on, n)| json!({ "id": id, "label": label, "on": on, "n": n }))
+    }
+
+    fn state() -> impl Strategy<Value = Map<String, Value>> {
+        (prop::collection::vec(row(), 0..6), 0u8..6, any::<bool>()).prop_map(|(rows, n, flag)| {
+            let xs: Vec<u8> = rows
+                .iter()
+                .map(|r| r["id"].as_u64().unwrap_or(0) as u8)
+                .collect();
+            let Value::Object(map) =
+                json!({ "rows": rows, "n": n, "flag": flag, "data": { "xs": xs } })
+            else {
+                unreachable!()
+            };
+            map
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn cached_renders_equal_whole_renders(states in prop::collection::vec(state(), 1..8)) {
+            for src in TEMPLATES {
+                let t = Templates::from_fn(move |_| Some(src.to_string()));
+                let mut cache = RenderCache::default();
+                for s in &states {
+                    let cached = t.render_tree_cached("t.html", s.clone(), &mut cache).unwrap();
+                    let whole = t.render_tree("t.html", s).unwrap();
+                    prop_assert_eq!(&cached, &whole, "{}", src);
+                    prop_assert_eq!(cached.to_html(), t.render_plain("t.html", s).unwrap());
+                }
+            }
+        }
+    }
+
+    fn rows(labels: &[&str]) -> Map<String, Value> {
+        let rows: Vec<Value> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| json!({ "id": i, "label": l }))
+            .collect();
+        let Value::Object(map) = json!({ "rows": rows }) else {
+            unreachable!()
+        };
+        map
+    }
+
+    #[test]
+    fn unchanged_rows_keep_their_slots_and_a_changed_one_renders_again() {
+        let t = Templates::from_fn(|_| Some(TEMPLATES[0].to_string()));
+        let mut cache = RenderCache::default();
+        let items = |tree: &crate::tree::Node| match &tree.slots[0] {
+            Slot::Range(r) => r.items.clone(),
+            other => panic!("{other:?}"),
+        };
+        let before = items(
+            &t.render_tree_cached("t.html", rows(&["a", "b", "c"]), &mut cache)
+                .unwrap(),
+        );
+        let after = items(
+            &t.render_tree_cached("t.html", rows(&["a", "B", "c"]), &mut cache)
+                .unwrap(),
+        );
+        assert!(
+            Arc::ptr_eq(&before[0], &after[0]),
+            "row a was rendered again"
+        );
+        assert!(
+            Arc::ptr_eq(&before[2], &after[2]),
+            "row c was rendered again"
+        );
+        assert!(!Arc::ptr_eq(&before[1], &after[1]));
+        assert_eq!(after[1][2], Slot::Text("B".into()));
+    }
+
+    #[test]
+    fn a_function_in_the_body_is_called_on_every_render() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        let t = Templates::builder(|_| {
+            Some("{% for r in rows %}{{ r.label }}{{ tick() }}{% endfor %}".into())
+        })
+        .configure(move |env| {
+            let c = counted.clone();
+            env.add_function("tick", move || c.fetch_add(1, Ordering::SeqCst));
+        })
+        .build();
+        let mut cache = RenderCache::default();
+        let first = t
+            .render_tree_cached("t.html", rows(&["a"]), &mut cache)
+            .unwrap()
+            .to_html();
+        let second = t
+            .render_tree_cached("t.html", rows(&["a"]), &mut cache)
+            .unwrap()
+            .to_html();
+        assert_ne!(first, second, "the clock-like function was memoized");
+    }
+}

@@ -9,8 +9,14 @@ use crate::template::marker::{Mark, Markers, Piece};
 /// minijinja captured, such as a recursive loop's output) make the whole
 /// render one static node: less economical on the wire, never wrong.
 pub(crate) fn build(output: &str, markers: &Markers) -> Node {
+    build_with(output, markers, &mut [])
+}
+
+/// [`build`], with the loops that were rendered item by item: the output
+/// marks where each goes (`Mark::Lifted(n)` is `lifted[n]`).
+pub(crate) fn build_with(output: &str, markers: &Markers, lifted: &mut [Option<Range>]) -> Node {
     let mut pieces = markers.scan(output).peekable();
-    match parse_node(&mut pieces, &[]) {
+    match parse_node(&mut pieces, &[], lifted) {
         Ok((node, None)) => node,
         _ => {
             tracing::debug!("unbalanced template markers; sending this render as one static");
@@ -24,14 +30,18 @@ struct Unbalanced;
 type Pieces<'a> = std::iter::Peekable<crate::template::marker::Scan<'a>>;
 
 /// Parses pieces into a node until one of `until` (returned) or the end.
-fn parse_node(pieces: &mut Pieces<'_>, until: &[Mark]) -> Result<(Node, Option<Mark>), Unbalanced> {
+fn parse_node(
+    pieces: &mut Pieces<'_>,
+    until: &[Mark],
+    lifted: &mut [Option<Range>],
+) -> Result<(Node, Option<Mark>), Unbalanced> {
     let mut node = Node::text("");
     while let Some(piece) = pieces.next() {
         match piece {
             Piece::Text(t) => push_text(&mut node, t),
             Piece::Mark(m) if until.contains(&m) => return Ok((node, Some(m))),
             Piece::Mark(Mark::ExprStart) => {
-                let (inner, _) = expect(parse_node(pieces, &[Mark::End]))?;
+                let (inner, _) = expect(parse_node(pieces, &[Mark::End], lifted))?;
                 let slot = if inner.slots.is_empty() {
                     Slot::Text(inner.statics.into_iter().next().unwrap_or_default())
                 } else {
@@ -40,12 +50,16 @@ fn parse_node(pieces: &mut Pieces<'_>, until: &[Mark]) -> Result<(Node, Option<M
                 push_slot(&mut node, slot);
             }
             Piece::Mark(Mark::NodeStart) => {
-                let (inner, _) = expect(parse_node(pieces, &[Mark::End]))?;
+                let (inner, _) = expect(parse_node(pieces, &[Mark::End], lifted))?;
                 push_slot(&mut node, Slot::Node(inner));
             }
             Piece::Mark(Mark::RangeStart) => {
-                let range = parse_range(pieces)?;
+                let range = parse_range(pieces, lifted)?;
                 push_slot(&mut node, Slot::Range(range));
+            }
+            Piece::Mark(Mark::Lifted(n)) => {
+                let range = lifted.get_mut(n as usize).and_then(Option::take);
+                push_slot(&mut node, Slot::Range(range.ok_or(Unbalanced)?));
             }
             Piece::Mark(_) => return Err(Unbalanced),
         }
@@ -65,7 +79,7 @@ fn expect(r: Result<(Node, Option<Mark>), Unbalanced>) -> Result<(Node, Mark), U
     }
 }
 
-fn parse_range(pieces: &mut Pieces<'_>) -> Result<Range, Unbalanced> {
+fn parse_range(pieces: &mut Pieces<'_>, lifted: &mut [Option<Range>]) -> Result<Range, Unbalanced> {
     const ITEM_END: &[Mark] = &[Mark::Item, Mark::RangeElse, Mark::RangeEnd];
     let mut items: Vec<Node> = Vec::new();
     let mut else_node = None;
@@ -76,12 +90,12 @@ fn parse_range(pieces: &mut Pieces<'_>) -> Result<Range, Unbalanced> {
     loop {
         match next {
             Mark::Item => {
-                let (item, end) = expect(parse_node(pieces, ITEM_END))?;
+                let (item, end) = expect(parse_node(pieces, ITEM_END, lifted))?;
                 items.push(item);
                 next = end;
             }
             Mark::RangeElse => {
-                let (e, _) = expect(parse_node(pieces, &[Mark::RangeEnd]))?;
+                let (e, _) = expect(parse_node(pieces, &[Mark::RangeEnd], lifted))?;
                 else_node = Some(Box::new(e));
                 break;
             }
@@ -100,13 +114,13 @@ fn unify(items: Vec<Node>, else_node: Option<Box<Node>>) -> Range {
         let statics = items.first().map(|n| n.statics.clone()).unwrap_or_default();
         Range {
             statics,
-            items: items.into_iter().map(|n| n.slots).collect(),
+            items: items.into_iter().map(|n| n.slots.into()).collect(),
             else_node,
         }
     } else {
         Range {
             statics: vec![String::new(), String::new()],
-            items: items.into_iter().map(|n| vec![Slot::Node(n)]).collect(),
+            items: items.into_iter().map(|n| [Slot::Node(n)].into()).collect(),
             else_node,
         }
     }
@@ -149,7 +163,7 @@ mod tests {
             panic!("{node:?}")
         };
         assert_eq!(range.statics, ["", ""]);
-        assert_eq!(range.items[0], vec![Slot::Node(Node::text("<a>"))]);
+        assert_eq!(*range.items[0], [Slot::Node(Node::text("<a>"))]);
         assert_eq!(node.to_html(), "<a><b>");
     }
 

@@ -125,7 +125,7 @@ mod tests {
             statics: statics(&["<li data-key=\"", "\"></li>"]),
             items: keys
                 .iter()
-                .map(|k| vec![Slot::Text(k.to_string())])
+                .map(|k| [Slot::Text(k.to_string())].into())
                 .collect(),
             else_node: None,
         };

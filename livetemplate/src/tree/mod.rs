@@ -12,7 +12,7 @@ mod fold;
 mod keys;
 mod wire;
 
-pub(crate) use build::build;
+pub(crate) use build::{build, build_with};
 pub use fold::{apply_update, render_html, TreeError};
 pub use keys::KEY_ATTRIBUTES;
 pub(crate) use wire::{item_json, node_json, range_json, slot_json, text_json};
@@ -37,13 +37,17 @@ pub enum Slot {
     Range(Range),
 }
 
+/// The slots of one loop iteration. Shared, because an iteration whose
+/// data did not change keeps its slots from one render to the next.
+pub type Item = std::sync::Arc<[Slot]>;
+
 /// A loop: items share one list of statics; each item is the slots between them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Range {
     /// Statics shared by every item.
     pub statics: Vec<String>,
     /// One entry per iteration, each with `statics.len() - 1` slots.
-    pub items: Vec<Vec<Slot>>,
+    pub items: Vec<Item>,
     /// What the loop's `{% else %}` wrote when there were no items.
     pub else_node: Option<Box<Node>>,
 }

@@ -1,0 +1,298 @@
+//! Loops rendered item by item, reusing the items that did not change.
+//!
+//! For a loop that qualifies (see `item_loops`), the rewritten template calls
+//! `__lvt_loop` with the loop's body (a fragment template), its variable, the
+//! names the body reads, and the list. The call renders only the items whose
+//! JSON differs from the previous render's item at the same place, and only
+//! if none of the names the body reads changed; every other item keeps its
+//! slots (shared, not copied). The loop's tree goes to the tree builder by
+//! number, through a marker in the output.
+//!
+//! The call declines (returns none, and the ordinary marked loop renders)
+//! whenever it cannot be sure: the list is not a list from the state, it is
+//! empty (so `else` renders), the body reads a function, macro or namespace
+//! (which may not give the same output twice), no cache is in use, or the
+//! items do not share statics.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::State;
+
+use super::json::{item_value, JsonList};
+use super::marker::{Mark, Markers};
+use crate::tree::{self, Item, Range};
+
+/// What the previous render of a page made of its item-by-item loops; keep
+/// one per page and pass it to every render of that page
+/// ([`Templates::render_tree_cached`](super::Templates::render_tree_cached)).
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    /// Which templates made these entries (their markers' nonce); another
+    /// set of templates starts afresh.
+    owner: Option<Arc<str>>,
+    loops: HashMap<(String, usize), LoopMemo>,
+}
+
+impl RenderCache {
+    /// How many loops the cache holds (for tests and metrics).
+    pub fn loops(&self) -> usize {
+        self.loops.len()
+    }
+}
+
+/// One loop as the previous render made it.
+#[derive(Debug)]
+struct LoopMemo {
+    /// The values of the names the body reads.
+    reads: Vec<Value>,
+    /// The list (a [`JsonList`]).
+    list: Value,
+    statics: Vec<String>,
+    items: Vec<Item>,
+}
+
+/// The render in progress on this thread.
+struct Scope {
+    markers: Markers,
+    previous: HashMap<(String, usize), LoopMemo>,
+    next: HashMap<(String, usize), LoopMemo>,
+    /// How many times each fragment rendered so far in this render.
+    occurrences: HashMap<String, usize>,
+    lifted: Vec<Option<Range>>,
+}
+
+thread_local! {
+    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+}
+
+/// Runs `render` with `cache` available to `__lvt_loop`; returns its output
+/// and the loops it rendered item by item, and leaves this render's loops
+/// in `cache` for the next one.
+pub(crate) fn with_cache<T>(
+    cache: &mut RenderCache,
+    markers: &Markers,
+    owner: &Arc<str>,
+    render: impl FnOnce() -> T,
+) -> (T, Vec<Option<Range>>) {
+    if cache.owner.as_ref() != Some(owner) {
+        cache.loops.clear();
+        cache.owner = Some(owner.clone());
+    }
+    let scope = Scope {
+        markers: markers.clone(),
+        previous: std::mem::take(&mut cache.loops),
+        next: HashMap::new(),
+        occurrences: HashMap::new(),
+        lifted: Vec::new(),
+    };
+    let outer = SCOPE.with(|s| s.replace(Some(scope)));
+    // Put the outer scope back even if `render` panics.
+    struct Restore(Option<Option<Scope>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                SCOPE.with(|s| *s.borrow_mut() = outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(outer));
+    let out = render();
+    let scope = SCOPE.with(|s| s.replace(restore.0.take().flatten()));
+    match scope {
+        Some(scope) => {
+            cache.loops = scope.next;
+            (out, scope.lifted)
+        }
+        None => (out, Vec::new()),
+    }
+}
+
+/// `__lvt_loop(fragment, target, reads, list)`: the loop's marker, or none
+/// to let the ordinary loop render (see the module docs).
+pub(crate) fn render_loop(
+    state: &State<'_, '_>,
+    fragment: String,
+    target: String,
+    reads: Vec<String>,
+    list: Value,
+) -> Result<Value, minijinja::Error> {
+    let declined = Ok(Value::from(()));
+    let Some(items) = list.downcast_object_ref::<JsonList>() else {
+        return declined;
+    };
+    if items.items().is_empty() {
+        return declined;
+    }
+    let mut read_values = Vec::with_capacity(reads.len());
+    for name in &reads {
+        let value = state.lookup(name).unwrap_or_default();
+        if !is_data(&value) {
+            return declined;
+        }
+        read_values.push(value);
+    }
+
+    // Take what this loop needs from the scope; release it while rendering.
+    let taken = SCOPE.with(|s| {
+        let mut s = s.borrow_mut();
+        let scope = s.as_mut()?;
+        let n = scope.occurrences.entry(fragment.clone()).or_default();
+        let key = (fragment.clone(), *n);
+        *n += 1;
+        let previous = scope.previous.remove(&key);
+        Some((key, previous, scope.markers.clone()))
+    });
+    let Some((key, previous, markers)) = taken else {
+        return declined;
+    };
+    let previous = previous.filter(|p| {
+        p.reads.len() == read_values.len()
+            && p.reads.iter().zip(&read_values).all(|(a, b)| same(a, b))
+    });
+    let old = previous
+        .as_ref()
+        .and_then(|p| Some((p, p.list.downcast_object_ref::<JsonList>()?)));
+
+    let template = state.env().get_template(&fragment)?;
+    let mut statics = old.map(|(p, _)| p.statics.clone());
+    let mut made = Vec::with_capacity(items.items().len());
+    for (i, item) in items.items().iter().enumerate() {
+        if let Some((p, old_items)) = old {
+            if old_items.items().get(i) == Some(item) {
+                made.push(p.items[i].clone());
+                continue;
+            }
+        }
+        let mut ctx: BTreeMap<&str, Value> = reads
+            .iter()
+            .map(String::as_str)
+            .zip(read_values.iter().cloned())
+            .collect();
+        ctx.insert(&target, item_value(item));
+        let output = template.render(ctx)?;
+        let node = tree::build(&output, &markers);
+        match &statics {
+            Some(s) if *s != node.statics => return declined,
+            Some(_) => {}
+            None => statics = Some(node.statics),
+        }
+        made.push(Item::from(node.slots));
+    }
+    let statics = statics.unwrap_or_default();
+
+    let marker = SCOPE.with(|s| {
+        let mut s = s.borrow_mut();
+        let scope = s.as_mut()?;
+        let n = u32::try_from(scope.lifted.len()).ok()?;
+        scope.lifted.push(Some(Range {
+            statics: statics.clone(),
+            items: made.clone(),
+            else_node: None,
+        }));
+        scope.next.insert(
+            key,
+            LoopMemo {
+                reads: read_values,
+                list: list.clone(),
+                statics,
+                items: made,
+            },
+        );
+        Some(Value::from_safe_string(scope.markers.text(Mark::Lifted(n))))
+    });
+    Ok(marker.unwrap_or_else(|| Value::from(())))
+}
+
+/// Whether `value` is plain data, which renders the same every time: not
+/// a function, a macro or a namespace (or anything else minijinja or the
+/// application made an object of), which may not.
+fn is_data(value: &Value) -> bool {
+    let Some(object) = value.as_object() else {
+        return value.kind() != ValueKind::Invalid;
+    };
+    if object.downcast_ref::<JsonList>().is_some() {
+        true
+    } else if let Some(items) = object.downcast_ref::<Vec<Value>>() {
+        items.iter().all(is_data)
+    } else if let Some(map) = object.downcast_ref::<BTreeMap<Value, Value>>() {
+        map.values().all(is_data)
+    } else if let Some(map) = object.downcast_ref::<BTreeMap<String, Value>>() {
+        map.values().all(is_data)
+    } else {
+        false
+    }
+}
+
+/// Whether two values render the same wherever they are used: equal, of
+/// the same kind, and alike in what `==` overlooks (`1` and `1.0`, a safe
+/// string and an unsafe one).
+fn same(a: &Value, b: &Value) -> bool {
+    if a.kind() != b.kind() {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (
+        a.downcast_object_ref::<JsonList>(),
+        b.downcast_object_ref::<JsonList>(),
+    ) {
+        return x.items() == y.items();
+    }
+    match a.kind() {
+        ValueKind::Seq => match (a.try_iter(), b.try_iter()) {
+            (Ok(x), Ok(y)) => a.len() == b.len() && x.zip(y).all(|(x, y)| same(&x, &y)),
+            _ => false,
+        },
+        ValueKind::Map => match (a.try_iter(), b.try_iter()) {
+            (Ok(x), Ok(y)) => {
+                a.len() == b.len()
+                    && x.zip(y).all(|(k, l)| {
+                        same(&k, &l)
+                            && match (a.get_item(&k), b.get_item(&l)) {
+                                (Ok(v), Ok(w)) => same(&v, &w),
+                                _ => false,
+                            }
+                    })
+            }
+            _ => false,
+        },
+        ValueKind::Number => a == b && a.is_integer() == b.is_integer(),
+        ValueKind::String => a.as_str() == b.as_str() && a.is_safe() == b.is_safe(),
+        ValueKind::Undefined | ValueKind::None | ValueKind::Bool | ValueKind::Bytes => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converted_state_is_data_and_functions_are_not() {
+        let state = Value::from(minijinja::value::Serde(
+            serde_json::json!({"a": [1, {"b": null}]}),
+        ));
+        assert!(is_data(&state));
+        assert!(!is_data(&Value::from_function(|| 1)));
+    }
+
+    #[test]
+    fn same_tells_apart_what_renders_differently() {
+        assert!(same(&Value::from(1), &Value::from(1)));
+        assert!(!same(&Value::from(1), &Value::from(1.0)));
+        assert!(!same(&Value::from(1), &Value::from(true)));
+        assert!(!same(
+            &Value::from("<b>"),
+            &Value::from_safe_string("<b>".into())
+        ));
+        assert!(same(
+            &Value::from(minijinja::value::Serde(serde_json::json!({"a": [1, "x"]}))),
+            &Value::from(minijinja::value::Serde(serde_json::json!({"a": [1, "x"]})))
+        ));
+        assert!(!same(
+            &Value::from(minijinja::value::Serde(serde_json::json!({"a": [1, "x"]}))),
+            &Value::from(minijinja::value::Serde(serde_json::json!({"a": [1, "y"]})))
+        ));
+    }
+}
