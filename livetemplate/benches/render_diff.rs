@@ -22,15 +22,15 @@ fn render_diff(c: &mut Criterion) {
         group.measurement_time(Duration::from_secs(if big { 6 } else { 3 }));
         let templates = Templates::from_fn(move |_| Some(s.template.to_string()));
         let mut cache = RenderCache::default();
-        let states = [s.after, s.before];
+        let states = [common::object(s.after), common::object(s.before)];
         let mut old = templates
-            .render_tree_cached("page.html", &states[1], &mut cache)
+            .render_tree_cached("page.html", states[1].clone(), &mut cache)
             .expect("renders");
         let mut i = 0;
         group.bench_function(s.name, |b| {
             b.iter(|| {
                 let new = templates
-                    .render_tree_cached("page.html", &states[i % 2], &mut cache)
+                    .render_tree_cached("page.html", states[i % 2].clone(), &mut cache)
                     .expect("renders");
                 let frame = json!({ "tree": diff::diff(&old, &new) }).to_string();
                 old = new;

@@ -1,8 +1,9 @@
 //! Bytes and server time per update, by scenario: the figures of issue 3.
 //!
 //! `cargo bench -p livetemplate --bench updates` prints a table. Server time
-//! is what one action costs after its handler ran: render the template to a
-//! tree, diff it against the previous tree, encode the frame. Each scenario
+//! is what one action costs after its handler ran and its state became JSON:
+//! render the template to a tree (with the page's render cache, as a live
+//! page does), diff it against the previous tree, encode the frame. Each scenario
 //! alternates between two states so every iteration does the real work.
 
 use std::hint::black_box;
@@ -11,8 +12,10 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::scenarios;
-use livetemplate::{diff, Templates};
-use serde_json::{json, Value};
+use std::sync::Arc;
+
+use livetemplate::{diff, RenderCache, Templates};
+use serde_json::{json, Map, Value};
 
 /// Median and 99th percentile of `samples`.
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
@@ -31,9 +34,16 @@ fn main() {
             continue;
         }
         let templates = Templates::from_fn(move |_| Some(s.template.to_string()));
-        let render = |state: &Value| templates.render_tree("page.html", state).expect("renders");
-        let (mut old, states) = (render(&s.before), [&s.after, &s.before]);
-        let update = diff::diff(&old, &render(&s.after));
+        let mut cache = RenderCache::default();
+        let mut render = |state: &Arc<Map<String, Value>>| {
+            templates
+                .render_tree_cached("page.html", state.clone(), &mut cache)
+                .expect("renders")
+        };
+        let states = [common::object(s.after), common::object(s.before)];
+        let mut old = render(&states[1]);
+        let update = diff::diff(&old, &render(&states[0]));
+        old = render(&states[1]);
         let update_bytes = update.to_string().len();
         let frame_bytes = json!({ "tree": update }).to_string().len();
 
@@ -44,7 +54,7 @@ fn main() {
         while samples.len() < 20
             || (started.elapsed() < Duration::from_secs(3) && samples.len() < 10_000)
         {
-            let state = states[i % 2];
+            let state = &states[i % 2];
             let t = Instant::now();
             let new = render(state);
             let update = diff::diff(&old, &new);

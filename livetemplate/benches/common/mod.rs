@@ -1,7 +1,9 @@
 //! The scenarios of the diff issue, shared by the `updates` table and the
 //! criterion `render_diff` bench: a template and two states to alternate.
 
-use serde_json::{json, Value};
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
 
 const COUNTER: &str = "<p>Count: {{ count }}</p><button name=\"increment\">+1</button>";
 
@@ -97,4 +99,12 @@ pub fn scenarios() -> Vec<Scenario> {
             after: json!({ "lines": edited }),
         },
     ]
+}
+
+/// A state as a render takes it: a shared JSON object.
+pub fn object(state: Value) -> Arc<Map<String, Value>> {
+    match state {
+        Value::Object(map) => Arc::new(map),
+        other => Arc::new(Map::from_iter([("state".to_string(), other)])),
+    }
 }

@@ -1,6 +1,6 @@
 //! Old loop + new loop → the client's list operations, or the loop whole.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
@@ -25,10 +25,15 @@ fn keyed_ops(old: &Range, new: &Range) -> Option<Value> {
         return None;
     }
     let slot = new.key_slot()?;
-    let old_keys = old.keys(slot)?;
     let new_keys = new.keys(slot)?;
-    let old_at: HashMap<&str, usize> = old_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let new_at: HashMap<&str, usize> = new_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    if let Some(ops) = updates_in_place(old, new, slot, &new_keys) {
+        return Some(ops);
+    }
+    let old_keys = old.keys(slot)?;
+    let old_at: foldhash::HashMap<&str, usize> =
+        old_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let new_at: foldhash::HashMap<&str, usize> =
+        new_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
 
     let kept_in_old_order: Vec<&str> = old_keys
         .iter()
@@ -68,13 +73,41 @@ fn keyed_ops(old: &Range, new: &Range) -> Option<Value> {
     Some(Value::Array(ops))
 }
 
+/// The common case of a list whose rows stayed where they were (a toggle, an
+/// edit): only `u` operations, found without hashing either list again.
+/// `None` when any row was added, removed or moved.
+fn updates_in_place(old: &Range, new: &Range, slot: usize, new_keys: &[&str]) -> Option<Value> {
+    if old.items.len() != new_keys.len() {
+        return None;
+    }
+    // The new keys are unique, so old keys equal to them in order are too.
+    let same_order =
+        old.items.iter().zip(new_keys).all(
+            |(item, key)| matches!(item.get(slot), Some(Slot::Text(old_key)) if old_key == key),
+        );
+    if !same_order {
+        return None;
+    }
+    let mut ops = Vec::new();
+    for ((old_item, new_item), key) in old.items.iter().zip(&new.items).zip(new_keys) {
+        // A row the render cache reused is the very same slots.
+        if Arc::ptr_eq(old_item, new_item) {
+            continue;
+        }
+        if let Some(changes) = diff_item(old_item, new_item) {
+            ops.push(json!(["u", key, changes]));
+        }
+    }
+    Some(Value::Array(ops))
+}
+
 /// Rows kept their order: each run of new rows goes in where it belongs —
 /// `p` before the first kept row, `i` after a kept row, `a` after the last.
 fn insert_in_place(
     ops: &mut Vec<Value>,
     new: &Range,
     new_keys: &[&str],
-    old_at: &HashMap<&str, usize>,
+    old_at: &foldhash::HashMap<&str, usize>,
 ) {
     let mut anchor: Option<&str> = None;
     let mut run: Vec<Value> = Vec::new();

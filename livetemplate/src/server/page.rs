@@ -22,6 +22,7 @@ use crate::identity::Identity;
 use crate::lock::lock;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame};
 use crate::session::{serve_socket, Dispatch, SocketConfig, TaskScope, View};
+use crate::template::RenderCache;
 
 /// Most HTTP-mode views kept (one per session group that POSTs without a socket).
 const MAX_HTTP_VIEWS: usize = 10_000;
@@ -114,7 +115,12 @@ async fn get_page<C: Controller>(
             )
         }
     };
-    let tree = match dispatch.render(&state, &Map::new(), &Map::new()) {
+    let tree = match dispatch.render(
+        &state,
+        &Map::new(),
+        &Map::new(),
+        &mut RenderCache::default(),
+    ) {
         Ok(tree) => tree,
         Err(e) => {
             tracing::error!(error = %e, "page render failed");

@@ -16,7 +16,7 @@ use crate::context::{Context, Effects, Link, MountContext};
 use crate::controller::{ActionError, Actions, Controller};
 use crate::identity::Identity;
 use crate::metrics::Metrics;
-use crate::template::Templates;
+use crate::template::{RenderCache, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
 use crate::{diff, template::TemplateError};
@@ -51,6 +51,8 @@ pub(crate) struct View<C: Controller> {
     pub flash: Map<String, Value>,
     /// The persisted fields as last saved, to save only changes.
     pub persisted: Option<Map<String, Value>>,
+    /// What the last render made of loops rendered item by item.
+    pub cache: RenderCache,
 }
 
 impl<C: Controller> View<C> {
@@ -62,6 +64,7 @@ impl<C: Controller> View<C> {
             errors: Map::new(),
             flash: Map::new(),
             persisted: None,
+            cache: RenderCache::default(),
         }
     }
 }
@@ -174,8 +177,9 @@ impl<C: Controller> Dispatch<C> {
         state: &C::State,
         errors: &Map<String, Value>,
         flash: &Map<String, Value>,
+        cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        self.render_json(self.state_json(state)?, errors, flash)
+        self.render_json(self.state_json(state)?, errors, flash, cache)
     }
 
     /// The state as the template's context (a non-object state is `state`).
@@ -199,13 +203,16 @@ impl<C: Controller> Dispatch<C> {
         mut ctx: Map<String, Value>,
         errors: &Map<String, Value>,
         flash: &Map<String, Value>,
+        cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
         let mut lvt = Map::new();
         lvt.insert("errors".into(), Value::Object(errors.clone()));
         lvt.insert("flash".into(), Value::Object(flash.clone()));
         ctx.insert("lvt".into(), Value::Object(lvt));
         let name = &self.template;
-        match catch_unwind(AssertUnwindSafe(|| self.templates.render_tree(name, &ctx))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.templates.render_tree_cached(name, ctx, cache)
+        })) {
             Ok(result) => result,
             Err(_) => Err(TemplateError {
                 name: name.clone(),
@@ -242,7 +249,7 @@ impl<C: Controller> Dispatch<C> {
     /// Renders the view as it is and returns the update for the client
     /// (the full tree the first time).
     pub(crate) fn refresh(&self, view: &mut View<C>) -> Result<Value, TemplateError> {
-        let tree = self.render(&view.state, &view.errors, &view.flash)?;
+        let tree = self.render(&view.state, &view.errors, &view.flash, &mut view.cache)?;
         Ok(self.commit(view, tree))
     }
 
@@ -371,7 +378,7 @@ impl<C: Controller> Dispatch<C> {
         let json = self.state_json(&next).map_err(could_not_render)?;
         let persisted = self.persist.as_ref().map(|p| p.fields_of(&json));
         let tree = self
-            .render_json(json, &Map::new(), &flash)
+            .render_json(json, &Map::new(), &flash, &mut view.cache)
             .map_err(could_not_render)?;
         view.state = next;
         view.errors.clear();

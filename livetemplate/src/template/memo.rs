@@ -159,10 +159,11 @@ pub(crate) fn render_loop(
     let template = state.env().get_template(&fragment)?;
     let mut statics = old.map(|(p, _)| p.statics.clone());
     let mut made = Vec::with_capacity(items.items().len());
+    let mut moved = MovedRows::default();
     for (i, item) in items.items().iter().enumerate() {
         if let Some((p, old_items)) = old {
-            if old_items.items().get(i) == Some(item) {
-                made.push(p.items[i].clone());
+            if let Some(j) = moved.find(old_items.items(), i, item) {
+                made.push(p.items[j].clone());
                 continue;
             }
         }
@@ -204,6 +205,99 @@ pub(crate) fn render_loop(
         Some(Value::from_safe_string(scope.markers.text(Mark::Lifted(n))))
     });
     Ok(marker.unwrap_or_else(|| Value::from(())))
+}
+
+/// Finds each row among the previous render's rows, by its JSON: where it
+/// was, where the last row found was shifted to (a row removed or added
+/// before them), and after a few misses anywhere (a reorder), through an
+/// index built on the fifth miss, so an edit in place never pays for
+/// hashing the whole list.
+#[derive(Default)]
+struct MovedRows {
+    /// Seeded at random, so rows cannot be chosen to collide.
+    hasher: foldhash::quality::RandomState,
+    /// Where the last row found was, less where it is now.
+    shift: isize,
+    misses: usize,
+    by_hash: Option<HashMap<u64, Vec<usize>>>,
+}
+
+impl MovedRows {
+    const INDEX_AFTER_MISSES: usize = 4;
+
+    /// The previous index of the row now at `i`.
+    fn find(
+        &mut self,
+        old: &[serde_json::Value],
+        i: usize,
+        item: &serde_json::Value,
+    ) -> Option<usize> {
+        let near = [
+            i as isize + self.shift,
+            i as isize,
+            i as isize + 1,
+            i as isize - 1,
+        ];
+        for j in near {
+            if usize::try_from(j).ok().and_then(|j| old.get(j)) == Some(item) {
+                self.shift = j - i as isize;
+                return usize::try_from(j).ok();
+            }
+        }
+        let j = self.find_anywhere(old, item)?;
+        self.shift = j as isize - i as isize;
+        Some(j)
+    }
+
+    fn find_anywhere(
+        &mut self,
+        old: &[serde_json::Value],
+        item: &serde_json::Value,
+    ) -> Option<usize> {
+        self.misses += 1;
+        if self.misses <= Self::INDEX_AFTER_MISSES {
+            return None;
+        }
+        let index = self.by_hash.get_or_insert_with(|| {
+            let mut index: HashMap<u64, Vec<usize>> = HashMap::with_capacity(old.len());
+            for (j, row) in old.iter().enumerate() {
+                index
+                    .entry(json_hash(&self.hasher, row))
+                    .or_default()
+                    .push(j);
+            }
+            index
+        });
+        let candidates = index.get(&json_hash(&self.hasher, item))?;
+        candidates.iter().copied().find(|&j| old[j] == *item)
+    }
+}
+
+/// A hash of a JSON value's content (equal values hash equal).
+fn json_hash(hasher: &impl std::hash::BuildHasher, value: &serde_json::Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(value: &serde_json::Value, h: &mut impl Hasher) {
+        match value {
+            serde_json::Value::Null => h.write_u8(0),
+            serde_json::Value::Bool(b) => (1u8, b).hash(h),
+            serde_json::Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits), n.as_i64()).hash(h),
+            serde_json::Value::String(s) => (3u8, s).hash(h),
+            serde_json::Value::Array(items) => {
+                (4u8, items.len()).hash(h);
+                items.iter().for_each(|v| feed(v, h));
+            }
+            serde_json::Value::Object(map) => {
+                (5u8, map.len()).hash(h);
+                for (k, v) in map {
+                    k.hash(h);
+                    feed(v, h);
+                }
+            }
+        }
+    }
+    let mut h = hasher.build_hasher();
+    feed(value, &mut h);
+    h.finish()
 }
 
 /// Whether `value` is plain data, which renders the same every time: not

@@ -338,6 +338,31 @@ mod cached {
     }
 
     #[test]
+    fn rows_that_moved_keep_their_slots() {
+        let t = Templates::from_fn(|_| Some(TEMPLATES[0].to_string()));
+        let mut cache = RenderCache::default();
+        let labels = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let mut items = |state| match &t
+            .render_tree_cached("t.html", state, &mut cache)
+            .unwrap()
+            .slots[0]
+        {
+            Slot::Range(r) => r.items.clone(),
+            other => panic!("{other:?}"),
+        };
+        let before = items(rows(&labels));
+        // The first row removed: every other row is one place up.
+        let mut state = rows(&labels);
+        if let Some(Value::Array(list)) = state.get_mut("rows") {
+            list.remove(0);
+        }
+        let after = items(state);
+        for (old, new) in before[1..].iter().zip(&after) {
+            assert!(Arc::ptr_eq(old, new), "a moved row was rendered again");
+        }
+    }
+
+    #[test]
     fn a_function_in_the_body_is_called_on_every_render() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let calls = Arc::new(AtomicUsize::new(0));
