@@ -149,11 +149,11 @@ fn range(old: &Range, new: &Range, change: &Value, path: &str) -> Result<(), Str
         let (a, b) = (
             Node {
                 statics: old.statics.clone(),
-                slots: old.items[i].clone(),
+                slots: old.items[i].to_vec(),
             },
             Node {
                 statics: new.statics.clone(),
-                slots: new.items[j].clone(),
+                slots: new.items[j].to_vec(),
             },
         );
         node(&a, &b, &op[2], &format!("{path}[{k}]"))?;
