@@ -74,7 +74,7 @@ const CAPTURING_TAGS: &[&str] = &["macro", "call", "filter", "set"];
 pub(crate) fn plan(tokens: &[(Token<'_>, Span)], source: &str) -> HashMap<usize, ItemLoop> {
     let tags = tags(tokens);
     let mut plans = HashMap::new();
-    // Open block tags: (name, index into `tags`).
+    // The names of the block tags open at this point.
     let mut open: Vec<&str> = Vec::new();
     for (t, tag) in tags.iter().enumerate() {
         let name = tag.name(tokens);

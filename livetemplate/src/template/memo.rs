@@ -16,7 +16,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::State;
@@ -32,7 +31,7 @@ use crate::tree::{self, Item, Range};
 pub struct RenderCache {
     /// Which templates made these entries (their markers' nonce); another
     /// set of templates starts afresh.
-    owner: Option<Arc<str>>,
+    owner: Option<String>,
     loops: HashMap<(String, usize), LoopMemo>,
 }
 
@@ -74,12 +73,11 @@ thread_local! {
 pub(crate) fn with_cache<T>(
     cache: &mut RenderCache,
     markers: &Markers,
-    owner: &Arc<str>,
     render: impl FnOnce() -> T,
 ) -> (T, Vec<Option<Range>>) {
-    if cache.owner.as_ref() != Some(owner) {
+    if cache.owner.as_deref() != Some(markers.nonce()) {
         cache.loops.clear();
-        cache.owner = Some(owner.clone());
+        cache.owner = Some(markers.nonce().to_string());
     }
     let scope = Scope {
         markers: markers.clone(),
@@ -88,19 +86,17 @@ pub(crate) fn with_cache<T>(
         occurrences: HashMap::new(),
         lifted: Vec::new(),
     };
-    let outer = SCOPE.with(|s| s.replace(Some(scope)));
-    // Put the outer scope back even if `render` panics.
-    struct Restore(Option<Option<Scope>>);
+    // Put the outer scope back when done, even if `render` panics.
+    struct Restore(Option<Scope>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            if let Some(outer) = self.0.take() {
-                SCOPE.with(|s| *s.borrow_mut() = outer);
-            }
+            SCOPE.with(|s| s.replace(self.0.take()));
         }
     }
-    let mut restore = Restore(Some(outer));
+    let restore = Restore(SCOPE.with(|s| s.replace(Some(scope))));
     let out = render();
-    let scope = SCOPE.with(|s| s.replace(restore.0.take().flatten()));
+    let scope = SCOPE.with(|s| s.borrow_mut().take());
+    drop(restore);
     match scope {
         Some(scope) => {
             cache.loops = scope.next;

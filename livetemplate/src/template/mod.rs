@@ -50,8 +50,6 @@ struct Inner {
     live: Environment<'static>,
     plain: Environment<'static>,
     markers: Markers,
-    /// Tells these templates' entries in a [`RenderCache`] from others'.
-    id: Arc<str>,
     loader: Loader,
 }
 
@@ -138,7 +136,7 @@ impl Templates {
         let state = state.into();
         let ctx = json::context(&state);
         let inner = &self.inner;
-        let (output, mut lifted) = memo::with_cache(cache, &inner.markers, &inner.id, || {
+        let (output, mut lifted) = memo::with_cache(cache, &inner.markers, || {
             inner.live.get_template(name).and_then(|t| t.render(&ctx))
         });
         let output = output.map_err(|live_err| self.plain_error(name, &ctx, live_err))?;
@@ -255,13 +253,11 @@ impl TemplatesBuilder {
                 None => Some(rewritten.source),
             })
         });
-        let id = Arc::from(markers.nonce());
         Templates {
             inner: Arc::new(Inner {
                 live,
                 plain,
                 markers,
-                id,
                 loader: self.loader,
             }),
         }
