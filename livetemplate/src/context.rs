@@ -124,7 +124,7 @@ impl MountContext {
 /// to start background work tied to the connection.
 pub struct Context {
     pub(crate) action: String,
-    pub(crate) data: Map<String, Value>,
+    pub(crate) data: Arc<Map<String, Value>>,
     pub(crate) link: Link,
     pub(crate) effects: Effects,
 }
@@ -140,7 +140,7 @@ impl Context {
     /// The error names what did not fit, and is shown to the user like any
     /// other action error.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, ActionError> {
-        serde_json::from_value(Value::Object(self.data.clone())).map_err(|e| {
+        serde_json::from_value(Value::Object(Map::clone(&self.data))).map_err(|e| {
             ActionError::msg(format!("invalid data for action {:?}: {e}", self.action))
         })
     }

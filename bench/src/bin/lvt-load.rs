@@ -24,6 +24,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// The `--wrap` command, if any.
+static WRAP: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
 #[derive(Parser)]
 struct Args {
     /// Run only the scenarios whose name contains this (rtt, fanout, memory, redis).
@@ -38,6 +41,11 @@ struct Args {
     /// Publishes per fan-out measurement (the median is reported).
     #[arg(long, default_value_t = 7)]
     publishes: usize,
+    /// Run each `bench-server` under this command, for profiling (e.g.
+    /// `heaptrack`, or `perf record -g`); memory figures then describe the
+    /// wrapper, not the server.
+    #[arg(long, value_delimiter = ' ')]
+    wrap: Vec<String>,
 }
 
 /// A child process killed when dropped.
@@ -45,7 +53,14 @@ struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if WRAP.get().is_some_and(|w| !w.is_empty()) {
+            // A profiler writes its data when interrupted, not when killed.
+            let _ = Command::new("kill")
+                .args(["-INT", "--", &format!("-{}", self.0.id())])
+                .status();
+        } else {
+            let _ = self.0.kill();
+        }
         let _ = self.0.wait();
     }
 }
@@ -59,7 +74,18 @@ impl Server {
     fn start(extra: &[&str]) -> Result<Server, Error> {
         let exe = std::env::current_exe()?;
         let bin = exe.with_file_name("bench-server");
-        let mut child = Command::new(&bin)
+        let wrap = WRAP.get().map(Vec::as_slice).unwrap_or_default();
+        let mut command = match wrap.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                // Its own process group, so an interrupt reaches the server too.
+                std::os::unix::process::CommandExt::process_group(&mut c, 0);
+                c.args(args).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
+        let mut child = command
             .args(extra)
             .stdout(Stdio::piped())
             .spawn()
@@ -70,13 +96,18 @@ impl Server {
                 )
             })?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .ok_or_else(|| format!("bench-server said {line:?}"))?
-            .to_string();
+        // A wrapper (`--wrap`) may print before the server does.
+        let mut said = Vec::new();
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        let addr = loop {
+            let line = lines
+                .next()
+                .ok_or_else(|| format!("bench-server said {said:?}"))??;
+            if let Some(addr) = line.trim().strip_prefix("listening on http://") {
+                break addr.to_string();
+            }
+            said.push(line);
+        };
         Ok(Server {
             proc: Proc(child),
             addr,
@@ -386,6 +417,7 @@ fn print(rows: &[Row]) {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
+    let _ = WRAP.set(args.wrap.clone());
     let wants = |name: &str| {
         args.only
             .as_deref()

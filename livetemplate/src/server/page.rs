@@ -192,11 +192,36 @@ fn upgrade<C: Controller>(
     let dispatch = page.dispatch.clone();
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .read_buffer_size(8 * 1024)
-        .write_buffer_size(8 * 1024)
+        // Actions are small: a frame larger than the read buffer grows it
+        // (up to the message limit) and takes a few more reads. Pushes are
+        // written out as they are made.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| {
-            serve_socket(socket, dispatch, identity, (query, headers), config)
+            serve_socket(
+                socket,
+                dispatch,
+                identity,
+                (query, detached(&headers)),
+                config,
+            )
         })
+}
+
+/// A WebSocket's read buffer; each open connection holds one.
+const READ_BUFFER_BYTES: usize = 2 * 1024;
+
+/// A copy of `headers` that owns its values. Parsed header values are
+/// slices of the HTTP connection's read buffer (16 KiB): a socket that kept
+/// them for its lifetime would keep that whole buffer alive.
+fn detached(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut owned = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        owned.set_sensitive(value.is_sensitive());
+        copy.append(name.clone(), owned);
+    }
+    copy
 }
 
 /// POST: an action from a client whose socket is down (JSON), or a plain
@@ -295,7 +320,7 @@ async fn post_page<C: Controller>(
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
         };
-        let outcome = dispatch.run(view, &action, data, &link, true);
+        let outcome = dispatch.run(view, &action, Arc::new(data), &link, true);
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, true);
         }
@@ -393,6 +418,19 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sockets_keep_header_copies_not_the_request_buffer() {
+        // As hyper parses them: values are slices of one read buffer.
+        let buffer = Bytes::from(vec![b'x'; 16 * 1024]);
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_maybe_shared(buffer.slice(0..5)).unwrap();
+        headers.insert(header::COOKIE, value);
+        let copy = detached(&headers);
+        assert_eq!(copy[header::COOKIE], "xxxxx");
+        let inside = buffer.as_ptr_range();
+        assert!(!inside.contains(&copy[header::COOKIE].as_bytes().as_ptr()));
+    }
 
     #[test]
     fn form_action_rules() {

@@ -155,7 +155,7 @@ async fn answer<C: Controller>(
             Envelope::update(update, &view.errors, Some(NAVIGATE)).to_text()
         }
         action => {
-            let outcome = page.run(view, action, msg.data_map(), link, true);
+            let outcome = page.run(view, action, Arc::new(msg.data_map()), link, true);
             if let Some(effects) = outcome.effects {
                 page.spread(link, effects, true);
             }

@@ -77,7 +77,7 @@ pub(crate) struct Outcome {
     pub effects: Option<Effects>,
 }
 
-fn context(action: &str, data: Map<String, Value>, link: &Link) -> Context {
+fn context(action: &str, data: Arc<Map<String, Value>>, link: &Link) -> Context {
     Context {
         action: action.to_string(),
         data,
@@ -142,7 +142,7 @@ impl<C: Controller> Dispatch<C> {
         &self,
         view: &mut View<C>,
         action: &str,
-        data: Map<String, Value>,
+        data: Arc<Map<String, Value>>,
         link: &Link,
     ) -> Outcome {
         if action == SYNC {
@@ -159,7 +159,7 @@ impl<C: Controller> Dispatch<C> {
         self.metrics.resynced();
         let group = link.identity.group.as_str();
         self.reload_persisted(view, group).await;
-        let ctx = context("on_resync", Map::new(), link);
+        let ctx = context("on_resync", Arc::default(), link);
         let next = self.invoke(&view.state, ctx, |c, state, ctx| c.on_resync(state, ctx));
         let accepted = next.and_then(|(next, _)| {
             let flash = view.flash.clone();
@@ -257,7 +257,7 @@ impl<C: Controller> Dispatch<C> {
     /// `view.errors` for the first render. Returns the hook's effects
     /// (a publish, a broadcast) when it succeeded.
     pub(crate) fn connect(&self, view: &mut View<C>, link: &Link) -> Option<Effects> {
-        let ctx = context("on_connect", Map::new(), link);
+        let ctx = context("on_connect", Arc::default(), link);
         match self.invoke(&view.state, ctx, |c, state, ctx| c.on_connect(state, ctx)) {
             Ok((next, mut effects)) => {
                 view.state = next;
@@ -310,7 +310,7 @@ impl<C: Controller> Dispatch<C> {
         &self,
         view: &mut View<C>,
         action: &str,
-        data: Map<String, Value>,
+        data: Arc<Map<String, Value>>,
         link: &Link,
         from_client: bool,
     ) -> Outcome {
@@ -479,7 +479,7 @@ mod tests {
             topics: Arc::new(|_, _| false),
         };
         let Value::Object(data) = data else { panic!() };
-        d.run(view, action, data, &link, true).update
+        d.run(view, action, Arc::new(data), &link, true).update
     }
 
     #[test]

@@ -26,8 +26,9 @@ pub(crate) type StateChange = Box<dyn FnOnce(&mut dyn Any) + Send>;
 pub(crate) enum Push {
     /// Run an action, as if the client had sent it.
     Action {
-        action: String,
-        data: Map<String, Value>,
+        action: Arc<str>,
+        /// Shared by every connection the push goes to.
+        data: Arc<Map<String, Value>>,
     },
     /// Change the state directly (a job's update); the connection passes
     /// its state, which the closure downcasts to the controller's type.
@@ -214,6 +215,8 @@ impl Registry {
         data: &Map<String, Value>,
         except: Option<u64>,
     ) -> usize {
+        let (shared_action, shared_data): (Arc<str>, _) =
+            (Arc::from(action), Arc::new(data.clone()));
         let index = self.lock();
         let page_only = matches!(target, Target::Page { .. });
         index
@@ -224,8 +227,8 @@ impl Registry {
             .filter(|conn| page_only || (conn.handles)(action))
             .filter(|conn| {
                 let push = Push::Action {
-                    action: action.to_string(),
-                    data: data.clone(),
+                    action: shared_action.clone(),
+                    data: shared_data.clone(),
                 };
                 conn.mailbox.send(push).is_ok()
             })
