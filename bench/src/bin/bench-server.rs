@@ -4,9 +4,12 @@
 //! - `/counter`: a live counter page (`increment`).
 //! - `/fanout`: a live page whose connections all subscribe to `all`;
 //!   `POST /publish` runs `bump` on every one of them, on every instance.
-//! - `/echo`: a raw WebSocket echo on the same runtime: the physical baseline.
+//! - `/echo`: a raw WebSocket echo on the same runtime: the physical baseline
+//!   of a round trip.
+//! - `/raw-fanout`: raw WebSockets that `POST /raw-publish` writes one fixed
+//!   frame to, through a broadcast channel: the physical baseline of a fan-out.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -14,6 +17,7 @@ use axum::Router;
 use clap::Parser;
 use livetemplate::{ActionError, Actions, Context, Controller, LiveTemplate, Sessions, Templates};
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 
 #[derive(Parser)]
 struct Args {
@@ -70,6 +74,44 @@ async fn publish(State(sessions): State<Sessions>, body: String) -> impl IntoRes
     reached.to_string()
 }
 
+/// The frames `/raw-publish` sends to every `/raw-fanout` socket.
+type RawFrames = broadcast::Sender<Utf8Bytes>;
+
+async fn raw_publish(State(frames): State<RawFrames>, body: String) -> impl IntoResponse {
+    // The size of the live page's push frame for the same value.
+    let frame = format!(r#"{{"tree":{{"0":{}}}}}"#, body.trim());
+    frames.send(frame.into()).unwrap_or(0).to_string()
+}
+
+async fn raw_fanout(ws: WebSocketUpgrade, State(frames): State<RawFrames>) -> impl IntoResponse {
+    // The live pages' buffer settings, so only the runtime differs.
+    ws.read_buffer_size(2 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |mut socket: WebSocket| async move {
+            let mut frames = frames.subscribe();
+            if socket.send(Message::text("{}")).await.is_err() {
+                return;
+            }
+            loop {
+                tokio::select! {
+                    frame = frames.recv() => match frame {
+                        Ok(text) => {
+                            if socket.send(Message::Text(text)).await.is_err() {
+                                break;
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                    message = socket.recv() => match message {
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                        Some(Ok(_)) => {}
+                    },
+                }
+            }
+        })
+}
+
 async fn echo(ws: WebSocketUpgrade) -> impl IntoResponse {
     ws.on_upgrade(|mut socket: WebSocket| async move {
         while let Some(Ok(message)) = socket.recv().await {
@@ -101,11 +143,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let redis = livetemplate::redis::Redis::connect(url).await?;
         live = live.bus(redis.bus()).store(redis.store());
     }
+    let (raw, _) = broadcast::channel::<Utf8Bytes>(16);
     let app = Router::new()
         .route("/counter", live.page("counter.html", Counter).build()?)
         .route("/fanout", live.page("fanout.html", Fanout).build()?)
         .route("/publish", post(publish).with_state(live.sessions()))
         .route("/echo", get(echo))
+        .route("/raw-fanout", get(raw_fanout).with_state(raw.clone()))
+        .route("/raw-publish", post(raw_publish).with_state(raw))
         .merge(live.routes());
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
     println!("listening on http://{}", listener.local_addr()?);

@@ -18,6 +18,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -114,6 +115,11 @@ impl Server {
         })
     }
 
+    /// CPU time the server process has used (user + system).
+    fn cpu(&self) -> Duration {
+        cpu_of(&format!("/proc/{}/stat", self.proc.0.id()))
+    }
+
     /// Resident memory of the server process, in KiB.
     fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.proc.0.id()))
@@ -126,7 +132,12 @@ impl Server {
     }
 
     async fn socket(&self, path: &str) -> Result<Socket, Error> {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}{path}", self.addr)).await?;
+        // tungstenite's default read buffer is 128 KiB, zeroed before each
+        // read: at 10,000 sockets the client would spend its time faulting in
+        // pages, slower than the server it measures.
+        let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+        let url = format!("ws://{}{path}", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
         Ok(ws)
     }
 
@@ -159,6 +170,22 @@ async fn next_text(ws: &mut Socket) -> Result<usize, Error> {
             _ => {}
         }
     }
+}
+
+/// User + system CPU time of a process, from its `/proc/…/stat`.
+fn cpu_of(stat: &str) -> Duration {
+    let stat = std::fs::read_to_string(stat).unwrap_or_default();
+    // Fields after the command (which may contain spaces), from `state` on.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // The kernel reports in clock ticks, 100 per second on Linux.
+    Duration::from_millis(ticks * 10)
 }
 
 struct Stats {
@@ -239,11 +266,11 @@ async fn round_trips(server: &Server, n: usize, rows: &mut Vec<Row>) -> Result<(
     Ok(())
 }
 
-/// Opens `n` connections to `/fanout`, each reading its first frame.
-async fn open_many(server: &Server, n: usize) -> Result<Vec<Socket>, Error> {
+/// Opens `n` connections to `path`, each reading its first frame.
+async fn open_many(server: &Server, path: &str, n: usize) -> Result<Vec<Socket>, Error> {
     let mut sockets = Vec::with_capacity(n);
     let mut pending = futures_util::stream::iter((0..n).map(|_| async {
-        let mut ws = server.socket("/fanout").await?;
+        let mut ws = server.socket(path).await?;
         next_text(&mut ws).await?;
         Ok::<_, Error>(ws)
     }))
@@ -283,17 +310,42 @@ fn listen_all(
         .collect()
 }
 
-/// Fan-out of one publish to `n` connections, and idle memory per connection.
-async fn fanout(n: usize, publishes: usize, rows: &mut Vec<Row>) -> Result<(), Error> {
+/// What a fan-out measures: the live page, or the raw broadcast baseline.
+struct Fanout {
+    what: &'static str,
+    socket_path: &'static str,
+    publish_path: &'static str,
+}
+
+const LIVE: Fanout = Fanout {
+    what: "live page",
+    socket_path: "/fanout",
+    publish_path: "/publish",
+};
+
+const RAW: Fanout = Fanout {
+    what: "raw WebSocket broadcast",
+    socket_path: "/raw-fanout",
+    publish_path: "/raw-publish",
+};
+
+/// Fan-out of one publish to `n` connections, and idle memory per
+/// connection, each in a fresh server process.
+async fn fanout(
+    kind: &Fanout,
+    n: usize,
+    publishes: usize,
+    rows: &mut Vec<Row>,
+) -> Result<(), Error> {
     let server = Server::start(&[])?;
     // Let the server settle before the baseline.
-    let _ = server.post("/publish", "0").await?;
+    let _ = server.post(kind.publish_path, "0").await?;
     let before = server.rss_kib();
-    let sockets = open_many(&server, n).await?;
+    let sockets = open_many(&server, kind.socket_path, n).await?;
     let after = server.rss_kib();
     let per_conn = (after.saturating_sub(before)) as f64 * 1024.0 / n as f64;
     rows.push(Row {
-        scenario: format!("idle connection, {n} open"),
+        scenario: format!("idle connection, {n} open, {}", kind.what),
         figure: format!("{:.1} KiB each", per_conn / 1024.0),
         note: format!("server RSS {} → {} MiB", before / 1024, after / 1024),
     });
@@ -303,6 +355,7 @@ async fn fanout(n: usize, publishes: usize, rows: &mut Vec<Row>) -> Result<(), E
     let mut times = Vec::new();
     let mut tasks = Vec::new();
     let mut sockets = Some(sockets);
+    let (server_cpu, client_cpu) = (server.cpu(), cpu_of("/proc/self/stat"));
     for i in 0..publishes {
         arrived.store(0, Ordering::Release);
         if let Some(sockets) = sockets.take() {
@@ -310,13 +363,16 @@ async fn fanout(n: usize, publishes: usize, rows: &mut Vec<Row>) -> Result<(), E
             tasks = listen_all(sockets, arrived.clone(), all_in.clone(), n, publishes);
         }
         let start = Instant::now();
-        let reached = server.post("/publish", &(i + 1).to_string()).await?;
+        let reached = server.post(kind.publish_path, &(i + 1).to_string()).await?;
         if reached.trim() != n.to_string() {
             return Err(format!("publish reached {reached} of {n}").into());
         }
         tokio::time::timeout(Duration::from_secs(60), all_in.notified()).await?;
         times.push(start.elapsed());
     }
+    let per_frame = |cpu: Duration| cpu.as_secs_f64() * 1e6 / (n * publishes) as f64;
+    let server_cpu = per_frame(server.cpu().saturating_sub(server_cpu));
+    let client_cpu = per_frame(cpu_of("/proc/self/stat").saturating_sub(client_cpu));
     let frame_bytes = match tasks.pop() {
         Some(task) => task.await.unwrap_or(0),
         None => 0,
@@ -327,10 +383,14 @@ async fn fanout(n: usize, publishes: usize, rows: &mut Vec<Row>) -> Result<(), E
     times.sort();
     let median = times[times.len() / 2];
     rows.push(Row {
-        scenario: format!("one publish → {n} connections, last frame read"),
+        scenario: format!(
+            "one publish → {n} connections, last frame read, {}",
+            kind.what
+        ),
         figure: us(median),
         note: format!(
-            "median of {publishes}; {:.0} frames/s; push frame {frame_bytes} B",
+            "median of {publishes}; {:.0} frames/s; frame {frame_bytes} B; \
+             CPU per frame: server {server_cpu:.1} µs, client {client_cpu:.1} µs",
             n as f64 / median.as_secs_f64()
         ),
     });
@@ -430,7 +490,8 @@ async fn main() -> Result<(), Error> {
     }
     if wants("fanout memory") {
         for &n in &args.connections {
-            fanout(n, args.publishes, &mut rows).await?;
+            fanout(&RAW, n, args.publishes, &mut rows).await?;
+            fanout(&LIVE, n, args.publishes, &mut rows).await?;
         }
     }
     if wants("redis") {
