@@ -5,6 +5,7 @@
 //! Actions are looked up by name the way buttons spell them: `startTimer`,
 //! `start_timer` and `start-timer` all reach the same handler.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -109,7 +110,7 @@ impl<C: Controller> Actions<C> {
     where
         F: Fn(&C, &mut C::State, &mut Context) -> Result<(), ActionError> + Send + Sync + 'static,
     {
-        let key = action_key(name);
+        let key = action_key(name).into_owned();
         if self.by_key.contains_key(&key) {
             self.duplicates.push(name.to_string());
         }
@@ -120,7 +121,7 @@ impl<C: Controller> Actions<C> {
 
     /// The handler for an action name, whichever way it is spelled.
     pub(crate) fn get(&self, name: &str) -> Option<&Handler<C>> {
-        self.by_key.get(&action_key(name)).map(|(_, h)| h)
+        self.by_key.get(action_key(name).as_ref()).map(|(_, h)| h)
     }
 
     /// Registered names, as they were registered, sorted.
@@ -142,7 +143,14 @@ impl<C: Controller> Actions<C> {
 
 /// The spelling-independent key of an action name: `startTimer`,
 /// `start_timer`, `start-timer` and `StartTimer` share `starttimer`.
-pub(crate) fn action_key(name: &str) -> String {
+///
+/// A name already in that form (most are) is returned as it is: this runs
+/// for every connection a push is delivered to.
+pub(crate) fn action_key(name: &str) -> Cow<'_, str> {
+    let plain = |b: &u8| !b.is_ascii_uppercase() && *b != b'_' && *b != b'-' && b.is_ascii();
+    if name.bytes().all(|b| plain(&b)) {
+        return Cow::Borrowed(name);
+    }
     name.chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)

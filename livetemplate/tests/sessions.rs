@@ -71,6 +71,31 @@ async fn trigger_action_errors_once_the_group_has_no_live_connection() {
 }
 
 #[tokio::test]
+async fn answers_to_client_frames_are_timed_and_pushes_are_not() {
+    let (server, live, mut sessions) = serve_with_sessions().await;
+    let metrics = live.metrics();
+    let mut tab = server.browser().open("/counter").await.unwrap();
+    tab.click("increment").await.unwrap();
+    tab.click("increment").await.unwrap();
+    // Recorded once the reply is written, which may be after the tab read it.
+    until(|| metrics.answers() == 2, "two answers timed").await;
+    let p99 = metrics.answer_time(0.99).expect("a time");
+    assert!(p99 < std::time::Duration::from_secs(5), "{p99:?}");
+    sessions
+        .recv()
+        .await
+        .unwrap()
+        .trigger_action("increment", ())
+        .unwrap();
+    tab.wait_for_text("Count: 3").await.unwrap();
+    tab.click("increment").await.unwrap();
+    until(|| metrics.answers() == 3, "the third answer timed").await;
+    assert!(metrics
+        .render_prometheus()
+        .contains("livetemplate_answer_seconds_count 3\n"));
+}
+
+#[tokio::test]
 async fn a_task_that_checks_trigger_errors_ends_with_the_tab() {
     let (server, live) = serve(Counter::default()).await;
     let mut tab = server.browser().open("/counter").await.unwrap();

@@ -15,8 +15,11 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use clap::Parser;
-use livetemplate::{ActionError, Actions, Context, Controller, LiveTemplate, Sessions, Templates};
+use livetemplate::{
+    ActionError, Actions, Context, Controller, LiveTemplate, Metrics, Sessions, Templates,
+};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 
 #[derive(Parser)]
@@ -112,6 +115,12 @@ async fn raw_fanout(ws: WebSocketUpgrade, State(frames): State<RawFrames>) -> im
         })
 }
 
+/// The server-side answer time of client frames: `p50 p99 count`, in ns.
+async fn answer_time(State(metrics): State<Arc<Metrics>>) -> String {
+    let nanos = |q| metrics.answer_time(q).map_or(0, |d| d.as_nanos());
+    format!("{} {} {}", nanos(0.5), nanos(0.99), metrics.answers())
+}
+
 async fn echo(ws: WebSocketUpgrade) -> impl IntoResponse {
     ws.on_upgrade(|mut socket: WebSocket| async move {
         while let Some(Ok(message)) = socket.recv().await {
@@ -149,6 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/fanout", live.page("fanout.html", Fanout).build()?)
         .route("/publish", post(publish).with_state(live.sessions()))
         .route("/echo", get(echo))
+        .route("/answer-time", get(answer_time).with_state(live.metrics()))
         .route("/raw-fanout", get(raw_fanout).with_state(raw.clone()))
         .route("/raw-publish", post(raw_publish).with_state(raw))
         .merge(live.routes());

@@ -354,7 +354,7 @@ impl<C: Controller> PageBuilder<C> {
         let registry = self.live.registry().clone();
         let handles = {
             let keys: HashSet<String> = actions.keys();
-            Arc::new(move |action: &str| keys.contains(&action_key(action)))
+            Arc::new(move |action: &str| keys.contains(action_key(action).as_ref()))
         };
         let page = registry.add_page(&self.template, handles);
         let dispatch = Dispatch {

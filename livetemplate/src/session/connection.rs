@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::HeaderMap;
@@ -74,6 +75,8 @@ pub(crate) async fn serve_socket<C: Controller>(
         page.spread(&link, effects, false);
     }
 
+    // When the client's frame being answered was read.
+    let mut answering = None;
     while open {
         // Pushes already queued go first, so a client never sees its own
         // reply overtake an update that was decided before its message.
@@ -98,7 +101,10 @@ pub(crate) async fn serve_socket<C: Controller>(
                 }
             }),
             frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await),
+                Some(Ok(Message::Text(text))) => {
+                    answering = Some(Instant::now());
+                    Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await)
+                }
                 Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
@@ -106,6 +112,9 @@ pub(crate) async fn serve_socket<C: Controller>(
         };
         if let Some(text) = reply {
             open = socket.send(Message::text(text)).await.is_ok();
+        }
+        if let Some(started) = answering.take() {
+            page.metrics.answered(started.elapsed());
         }
     }
 

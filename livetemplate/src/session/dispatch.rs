@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
 
@@ -75,6 +75,22 @@ pub(crate) struct Outcome {
     pub update: Value,
     /// What the handler asked to happen elsewhere; `None` if it failed.
     pub effects: Option<Effects>,
+}
+
+/// What templates see as `lvt`: the errors and flash messages. Most renders
+/// have neither, and share one value for that.
+fn lvt_value(errors: &Map<String, Value>, flash: &Map<String, Value>) -> minijinja::Value {
+    static EMPTY: LazyLock<minijinja::Value> = LazyLock::new(|| {
+        minijinja::Value::from(minijinja::value::Serde(
+            serde_json::json!({ "errors": {}, "flash": {} }),
+        ))
+    });
+    if errors.is_empty() && flash.is_empty() {
+        return EMPTY.clone();
+    }
+    minijinja::Value::from(minijinja::value::Serde(
+        serde_json::json!({ "errors": errors, "flash": flash }),
+    ))
 }
 
 fn context(action: &str, data: Arc<Map<String, Value>>, link: &Link) -> Context {
@@ -200,18 +216,17 @@ impl<C: Controller> Dispatch<C> {
     /// Renders the state's JSON, with `lvt.errors` and `lvt.flash` added.
     fn render_json(
         &self,
-        mut ctx: Map<String, Value>,
+        ctx: Map<String, Value>,
         errors: &Map<String, Value>,
         flash: &Map<String, Value>,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        let mut lvt = Map::new();
-        lvt.insert("errors".into(), Value::Object(errors.clone()));
-        lvt.insert("flash".into(), Value::Object(flash.clone()));
-        ctx.insert("lvt".into(), Value::Object(lvt));
+        let lvt = lvt_value(errors, flash);
         let name = &self.template;
         match catch_unwind(AssertUnwindSafe(|| {
-            self.templates.render_tree_cached(name, ctx, cache)
+            let ctx = Arc::new(ctx);
+            self.templates
+                .render_tree_with(name, ctx, Some(("lvt", lvt)), cache)
         })) {
             Ok(result) => result,
             Err(_) => Err(TemplateError {

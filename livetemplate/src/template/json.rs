@@ -52,9 +52,10 @@ pub(crate) fn item_value(item: &serde_json::Value) -> Value {
 }
 
 /// The context for a state's JSON object: each top-level list a [`JsonList`],
-/// every other value converted as minijinja's own conversion does.
-pub(crate) fn context(state: &State) -> Value {
-    let fields: BTreeMap<String, Value> = state
+/// every other value converted as minijinja's own conversion does; `extra`
+/// names a value to add (over a state field of the same name).
+pub(crate) fn context(state: &State, extra: Option<(&str, Value)>) -> Value {
+    let mut fields: BTreeMap<String, Value> = state
         .iter()
         .map(|(name, value)| {
             let value = match value {
@@ -67,6 +68,9 @@ pub(crate) fn context(state: &State) -> Value {
             (name.clone(), value)
         })
         .collect();
+    if let Some((name, value)) = extra {
+        fields.insert(name.to_string(), value);
+    }
     Value::from(fields)
 }
 
@@ -97,7 +101,7 @@ mod tests {
         let serde_json::Value::Object(map) = state else {
             unreachable!()
         };
-        let ours = env.render_str(src, context(&Arc::new(map))).unwrap();
+        let ours = env.render_str(src, context(&Arc::new(map), None)).unwrap();
         assert_eq!(ours, plain);
     }
 }

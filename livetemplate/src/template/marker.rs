@@ -7,6 +7,7 @@
 //! the tree builder removes every one of them.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 pub(crate) const OPEN: char = '\u{E000}';
 pub(crate) const CLOSE: char = '\u{E001}';
@@ -78,7 +79,8 @@ impl Mark {
 #[derive(Debug, Clone)]
 pub(crate) struct Markers {
     /// `U+E000` followed by the nonce: every marker starts with this.
-    prefix: String,
+    /// Shared: every render clones the markers.
+    prefix: Arc<str>,
 }
 
 impl Markers {
@@ -107,14 +109,16 @@ impl Markers {
         for b in bytes {
             let _ = write!(prefix, "{b:02x}");
         }
-        Markers { prefix }
+        Markers {
+            prefix: prefix.into(),
+        }
     }
 
     /// Markers with the all-zero nonce: what a naive forger would try.
     #[cfg(test)]
     pub(crate) fn zero_for_tests() -> Markers {
         Markers {
-            prefix: format!("{OPEN}{}", "0".repeat(24)),
+            prefix: format!("{OPEN}{}", "0".repeat(24)).into(),
         }
     }
 
@@ -125,7 +129,7 @@ impl Markers {
 
     /// The text of one marker.
     pub(crate) fn text(&self, mark: Mark) -> String {
-        let mut s = self.prefix.clone();
+        let mut s = self.prefix.to_string();
         s.push(mark.letter());
         if let Mark::Lifted(n) = mark {
             let _ = write!(s, "{n}");

@@ -133,8 +133,19 @@ impl Templates {
         state: impl Into<Arc<serde_json::Map<String, serde_json::Value>>>,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        let state = state.into();
-        let ctx = json::context(&state);
+        self.render_tree_with(name, state.into(), None, cache)
+    }
+
+    /// [`render_tree_cached`](Self::render_tree_cached) with one more
+    /// variable, already a template value (the runtime's `lvt`).
+    pub(crate) fn render_tree_with(
+        &self,
+        name: &str,
+        state: Arc<serde_json::Map<String, serde_json::Value>>,
+        extra: Option<(&str, Value)>,
+        cache: &mut RenderCache,
+    ) -> Result<Node, TemplateError> {
+        let ctx = json::context(&state, extra);
         let inner = &self.inner;
         let (output, mut lifted) = memo::with_cache(cache, &inner.markers, || {
             inner.live.get_template(name).and_then(|t| t.render(&ctx))
