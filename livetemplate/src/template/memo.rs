@@ -3,9 +3,9 @@
 //! For a loop that qualifies (see `item_loops`), the rewritten template calls
 //! `__lvt_loop` with the loop's body (a fragment template), its variable, the
 //! names the body reads, and the list. The call renders only the items whose
-//! JSON differs from the previous render's item at the same place, and only
-//! if none of the names the body reads changed; every other item keeps its
-//! slots (shared, not copied). The loop's tree goes to the tree builder by
+//! JSON is not among the previous render's items (found by fingerprint: at
+//! the same place, shifted, or moved), and only if none of the names the
+//! body reads changed; every other item keeps its slots (shared, not copied). The loop's tree goes to the tree builder by
 //! number, through a marker in the output.
 //!
 //! The call declines (returns none, and the ordinary marked loop renders)
@@ -16,6 +16,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::State;
@@ -47,8 +48,8 @@ impl RenderCache {
 struct LoopMemo {
     /// The values of the names the body reads.
     reads: Vec<Value>,
-    /// The list (a [`JsonList`]).
-    list: Value,
+    /// Each item's [`fingerprint`]: the previous list itself is not kept.
+    fingerprints: Vec<u64>,
     statics: Vec<String>,
     items: Vec<Item>,
 }
@@ -148,17 +149,16 @@ pub(crate) fn render_loop(
         p.reads.len() == read_values.len()
             && p.reads.iter().zip(&read_values).all(|(a, b)| same(a, b))
     });
-    let old = previous
-        .as_ref()
-        .and_then(|p| Some((p, p.list.downcast_object_ref::<JsonList>()?)));
+    let old = previous.as_ref();
+    let fingerprints: Vec<u64> = items.items().iter().map(fingerprint).collect();
 
     let template = state.env().get_template(&fragment)?;
-    let mut statics = old.map(|(p, _)| p.statics.clone());
+    let mut statics = old.map(|p| p.statics.clone());
     let mut made = Vec::with_capacity(items.items().len());
     let mut moved = MovedRows::default();
-    for (i, item) in items.items().iter().enumerate() {
-        if let Some((p, old_items)) = old {
-            if let Some(j) = moved.find(old_items.items(), i, item) {
+    for (i, (item, &print)) in items.items().iter().zip(&fingerprints).enumerate() {
+        if let Some(p) = old {
+            if let Some(j) = moved.find(&p.fingerprints, i, print) {
                 made.push(p.items[j].clone());
                 continue;
             }
@@ -193,7 +193,7 @@ pub(crate) fn render_loop(
             key,
             LoopMemo {
                 reads: read_values,
-                list: list.clone(),
+                fingerprints,
                 statics,
                 items: made,
             },
@@ -203,31 +203,24 @@ pub(crate) fn render_loop(
     Ok(marker.unwrap_or_else(|| Value::from(())))
 }
 
-/// Finds each row among the previous render's rows, by its JSON: where it
-/// was, where the last row found was shifted to (a row removed or added
+/// Finds each row among the previous render's rows, by fingerprint: where
+/// it was, where the last row found was shifted to (a row removed or added
 /// before them), and after a few misses anywhere (a reorder), through an
 /// index built on the fifth miss, so an edit in place never pays for
-/// hashing the whole list.
+/// indexing the whole list.
 #[derive(Default)]
 struct MovedRows {
-    /// Seeded at random, so rows cannot be chosen to collide.
-    hasher: foldhash::quality::RandomState,
     /// Where the last row found was, less where it is now.
     shift: isize,
     misses: usize,
-    by_hash: Option<HashMap<u64, Vec<usize>>>,
+    by_print: Option<HashMap<u64, usize, foldhash::fast::FixedState>>,
 }
 
 impl MovedRows {
     const INDEX_AFTER_MISSES: usize = 4;
 
     /// The previous index of the row now at `i`.
-    fn find(
-        &mut self,
-        old: &[serde_json::Value],
-        i: usize,
-        item: &serde_json::Value,
-    ) -> Option<usize> {
+    fn find(&mut self, old: &[u64], i: usize, print: u64) -> Option<usize> {
         let near = [
             i as isize + self.shift,
             i as isize,
@@ -235,55 +228,55 @@ impl MovedRows {
             i as isize - 1,
         ];
         for j in near {
-            if usize::try_from(j).ok().and_then(|j| old.get(j)) == Some(item) {
+            if usize::try_from(j).ok().and_then(|j| old.get(j)) == Some(&print) {
                 self.shift = j - i as isize;
                 return usize::try_from(j).ok();
             }
         }
-        let j = self.find_anywhere(old, item)?;
-        self.shift = j as isize - i as isize;
-        Some(j)
-    }
-
-    fn find_anywhere(
-        &mut self,
-        old: &[serde_json::Value],
-        item: &serde_json::Value,
-    ) -> Option<usize> {
         self.misses += 1;
         if self.misses <= Self::INDEX_AFTER_MISSES {
             return None;
         }
-        let index = self.by_hash.get_or_insert_with(|| {
-            let mut index: HashMap<u64, Vec<usize>> = HashMap::with_capacity(old.len());
-            for (j, row) in old.iter().enumerate() {
-                index
-                    .entry(json_hash(&self.hasher, row))
-                    .or_default()
-                    .push(j);
+        let index = self.by_print.get_or_insert_with(|| {
+            // Fingerprints are already seeded hashes: no need to hash again.
+            let mut index = HashMap::with_capacity_and_hasher(old.len(), Default::default());
+            for (j, &p) in old.iter().enumerate() {
+                index.entry(p).or_insert(j);
             }
             index
         });
-        let candidates = index.get(&json_hash(&self.hasher, item))?;
-        candidates.iter().copied().find(|&j| old[j] == *item)
+        let j = *index.get(&print)?;
+        self.shift = j as isize - i as isize;
+        Some(j)
     }
 }
 
-/// A hash of a JSON value's content (equal values hash equal).
-fn json_hash(hasher: &impl std::hash::BuildHasher, value: &serde_json::Value) -> u64 {
-    use std::hash::{Hash, Hasher};
+/// A 64-bit hash of a row's JSON content, seeded at random once per
+/// process: rows with equal fingerprints are taken to be equal. Hashing the
+/// new rows reads only them; comparing with the previous rows read both,
+/// and kept the previous list alive between renders. Two different rows
+/// share a fingerprint with probability 2⁻⁶⁴, and the seed keeps anyone from
+/// choosing rows that do.
+fn fingerprint(row: &serde_json::Value) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static SEED: LazyLock<foldhash::quality::RandomState> = LazyLock::new(Default::default);
     fn feed(value: &serde_json::Value, h: &mut impl Hasher) {
         match value {
             serde_json::Value::Null => h.write_u8(0),
             serde_json::Value::Bool(b) => (1u8, b).hash(h),
-            serde_json::Value::Number(n) => (2u8, n.as_f64().map(f64::to_bits), n.as_i64()).hash(h),
-            serde_json::Value::String(s) => (3u8, s).hash(h),
+            // 1, 1.0 and 2⁶³ render differently: keep their kinds apart.
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => (2u8, i).hash(h),
+                (None, Some(u), _) => (3u8, u).hash(h),
+                (None, None, f) => (4u8, f.map(f64::to_bits)).hash(h),
+            },
+            serde_json::Value::String(s) => (5u8, s).hash(h),
             serde_json::Value::Array(items) => {
-                (4u8, items.len()).hash(h);
+                (6u8, items.len()).hash(h);
                 items.iter().for_each(|v| feed(v, h));
             }
             serde_json::Value::Object(map) => {
-                (5u8, map.len()).hash(h);
+                (7u8, map.len()).hash(h);
                 for (k, v) in map {
                     k.hash(h);
                     feed(v, h);
@@ -291,8 +284,8 @@ fn json_hash(hasher: &impl std::hash::BuildHasher, value: &serde_json::Value) ->
             }
         }
     }
-    let mut h = hasher.build_hasher();
-    feed(value, &mut h);
+    let mut h = SEED.build_hasher();
+    feed(row, &mut h);
     h.finish()
 }
 
@@ -365,6 +358,28 @@ mod tests {
         ));
         assert!(is_data(&state));
         assert!(!is_data(&Value::from_function(|| 1)));
+    }
+
+    #[test]
+    fn fingerprints_match_equal_rows_and_tell_apart_what_renders_differently() {
+        use serde_json::json;
+        let row = json!({ "id": 7, "text": "a", "tags": ["x", null, true] });
+        assert_eq!(fingerprint(&row), fingerprint(&row.clone()));
+        let differs = [
+            json!({ "id": 7, "text": "b", "tags": ["x", null, true] }),
+            json!({ "id": 7.0, "text": "a", "tags": ["x", null, true] }),
+            json!({ "id": 7, "text": "a", "tags": ["x", null] }),
+            json!({ "id": 7, "txt": "a", "tags": ["x", null, true] }),
+        ];
+        for other in &differs {
+            assert_ne!(fingerprint(&row), fingerprint(other), "{other}");
+        }
+        // The same value as an integer and as a float print differently.
+        assert_ne!(
+            fingerprint(&json!(9_223_372_036_854_775_808u64)),
+            fingerprint(&json!(9_223_372_036_854_775_808f64))
+        );
+        assert_ne!(fingerprint(&json!("1")), fingerprint(&json!(1)));
     }
 
     #[test]
