@@ -207,6 +207,16 @@ mod tests {
     use super::action_key;
 
     #[test]
+    fn a_name_already_plain_is_its_own_key_without_a_copy() {
+        assert!(matches!(
+            action_key("bump"),
+            std::borrow::Cow::Borrowed("bump")
+        ));
+        assert!(matches!(action_key("Bump"), std::borrow::Cow::Owned(k) if k == "bump"));
+        assert_eq!(action_key("café-Noir"), "cafénoir");
+    }
+
+    #[test]
     fn spellings_share_one_key() {
         for name in ["startTimer", "start_timer", "start-timer", "StartTimer"] {
             assert_eq!(action_key(name), "starttimer");
