@@ -80,17 +80,15 @@ pub(crate) struct Outcome {
 /// What templates see as `lvt`: the errors and flash messages. Most renders
 /// have neither, and share one value for that.
 fn lvt_value(errors: &Map<String, Value>, flash: &Map<String, Value>) -> minijinja::Value {
-    static EMPTY: LazyLock<minijinja::Value> = LazyLock::new(|| {
-        minijinja::Value::from(minijinja::value::Serde(
-            serde_json::json!({ "errors": {}, "flash": {} }),
-        ))
-    });
+    fn make(errors: &Map<String, Value>, flash: &Map<String, Value>) -> minijinja::Value {
+        let lvt = serde_json::json!({ "errors": errors, "flash": flash });
+        minijinja::Value::from(minijinja::value::Serde(lvt))
+    }
+    static EMPTY: LazyLock<minijinja::Value> = LazyLock::new(|| make(&Map::new(), &Map::new()));
     if errors.is_empty() && flash.is_empty() {
         return EMPTY.clone();
     }
-    minijinja::Value::from(minijinja::value::Serde(
-        serde_json::json!({ "errors": errors, "flash": flash }),
-    ))
+    make(errors, flash)
 }
 
 fn context(action: &str, data: Arc<Map<String, Value>>, link: &Link) -> Context {

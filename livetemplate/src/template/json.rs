@@ -3,7 +3,7 @@
 //! Converting a 50,000-item list into template values took longer than the
 //! whole update may. A top-level list stays a [`JsonList`]: an item becomes a
 //! template value only when the template reads it, and [`super::memo`] can
-//! compare two renders' items as JSON, without converting either.
+//! fingerprint its items as JSON, without converting them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
