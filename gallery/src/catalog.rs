@@ -1,228 +1,165 @@
-//! The examples the gallery shows, by category.
-
-use std::sync::{Arc, Mutex};
+//! What the gallery knows of its examples: each example's file says what it
+//! is ([`Example`]) and mounts its own page; this module only lists them.
 
 use axum::routing::MethodRouter;
-use livetemplate::{Controller, LiveError};
+use axum::Router;
+use livetemplate::{Controller, LiveError, LiveTemplate, PageBuilder, SignedCookieAuth};
 use serde::Serialize;
 
-use crate::examples::{realtime, Deps};
+use crate::examples::realtime;
 
-/// One gallery example.
-#[derive(Clone, Copy, Serialize)]
+/// An example's categories, in the order the index shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Category {
+    /// Server push, several tabs, several users, several instances.
+    RealTime,
+}
+
+impl Category {
+    /// Every category, in the index's order.
+    pub const ALL: &'static [Category] = &[Category::RealTime];
+
+    /// The name people read.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::RealTime => "Real-Time & Multi-User",
+        }
+    }
+
+    /// The first part of its examples' paths.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Category::RealTime => "realtime",
+        }
+    }
+}
+
+/// A source file shown on an example's page, verbatim.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Source {
+    /// Its path in the repository.
+    pub path: &'static str,
+    /// Its text, embedded at build time.
+    #[serde(skip)]
+    pub text: &'static str,
+}
+
+/// The [`Source`] of the file this is written in.
+#[macro_export]
+macro_rules! this_file {
+    () => {
+        $crate::catalog::Source {
+            path: file!(),
+            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../", file!())),
+        }
+    };
+}
+
+/// The sign-in and signed-in forms that examples needing a user include.
+pub const SIGN_IN: &[Source] = &[
+    Source {
+        path: "templates/partials/sign-in.html",
+        text: include_str!("../../templates/partials/sign-in.html"),
+    },
+    Source {
+        path: "templates/partials/signed-in.html",
+        text: include_str!("../../templates/partials/signed-in.html"),
+    },
+];
+
+/// One gallery example, as its own file describes it.
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct Example {
-    pub category: &'static str,
+    pub category: Category,
+    /// The last part of its path: `/<category>/<slug>`.
     pub slug: &'static str,
     pub title: &'static str,
-    /// What the example shows, in a paragraph.
+    /// What a visitor sees on the page, in a sentence or two.
     pub summary: &'static str,
     /// What to do, and what to expect.
+    #[serde(rename = "try")]
     pub try_it: &'static str,
     /// The live template, under `templates/`.
     pub template: &'static str,
-    /// The controller's source, shown verbatim on the page.
-    #[serde(skip)]
-    pub controller_source: &'static str,
-    /// The controller's file, for the source panel's caption.
-    pub controller_file: &'static str,
     /// Whether the example needs a signed-in user (the page says so).
     pub sign_in: bool,
+    /// The example's own file: its controller and how its page is mounted.
     #[serde(skip)]
-    pub build: fn(&Deps, &Example) -> Result<MethodRouter, LiveError>,
+    pub source: Source,
+    /// Other files it relies on (a route of its own, a partial), shown after it.
+    #[serde(skip)]
+    pub also: &'static [Source],
+    /// Mounts the example's page (and any route of its own).
+    #[serde(skip)]
+    pub routes: fn(&Gallery) -> Result<Router, LiveError>,
 }
 
 impl Example {
     /// The example's URL path.
     pub fn path(&self) -> String {
-        format!("/{}/{}", self.category_slug(), self.slug)
+        format!("/{}/{}", self.category.slug(), self.slug)
     }
-
-    pub fn category_slug(&self) -> &'static str {
-        category_slug(self.category)
-    }
-
-    /// The page's route.
-    pub fn route(&self, deps: &Deps) -> Result<MethodRouter, LiveError> {
-        (self.build)(deps, self)
-    }
-}
-
-/// An example's live page inside the gallery's example layout, which shows
-/// the explanation, the "Try" line and the sources around the demo.
-fn page<C: Controller>(
-    deps: &Deps,
-    example: &Example,
-    controller: C,
-) -> Result<MethodRouter, LiveError> {
-    let live = &deps.live;
-    let template_source = live
-        .templates()
-        .source(example.template)
-        .unwrap_or_default();
-    let ctx = serde_json::json!({
-        "example": example,
-        "path": example.path(),
-        "template_source": template_source,
-        "controller_source": example.controller_source,
-    });
-    live.page(example.template, controller)
-        .layout("example.html", ctx)
-        .build()
-}
-
-/// Categories in the order the index lists them.
-pub const CATEGORIES: &[(&str, &str)] = &[("Real-Time & Multi-User", "realtime")];
-
-fn category_slug(category: &str) -> &'static str {
-    CATEGORIES
-        .iter()
-        .find(|(name, _)| *name == category)
-        .map(|(_, slug)| *slug)
-        .unwrap_or("misc")
 }
 
 /// Every example, in the order the index shows them.
 pub const EXAMPLES: &[Example] = &[
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "server-push",
-        title: "Server Push",
-        summary: "A background task calls session.trigger_action(\"tick\", {elapsed}) once a second; \
-                  each tick runs the action on the tab's state and the re-rendered part is pushed to the browser. \
-                  trigger_action returns an error once the session group has no live connection, which is how the task knows to stop.",
-        try_it: "Click Start Timer and watch the counter tick up once per second. Close the tab mid-run: the task stops (the live-task gauge on /metrics drops).",
-        template: "realtime/server-push.html",
-        controller_source: include_str!("examples/realtime/server_push.rs"),
-        controller_file: "gallery/src/examples/realtime/server_push.rs",
-        sign_in: false,
-        build: |deps, example| page(deps, example, realtime::server_push::ServerPush),
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "ticker",
-        title: "Ticker",
-        summary: "The seed's TimerController: a task ticks once a second and pushes tick to every tab of the session group; Reset sets it to 0. \
-                  The timer belongs to the group, so there is one however many tabs are open, and it ends when the last one closes.",
-        try_it: "Watch it count; click Reset. Open a second tab: both tabs of the group tick together, and Reset in one resets both.",
-        template: "realtime/ticker.html",
-        controller_source: include_str!("examples/realtime/ticker.rs"),
-        controller_file: "gallery/src/examples/realtime/ticker.rs",
-        sign_in: false,
-        build: |deps, example| page(deps, example, realtime::ticker::Ticker::default()),
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "dashboard",
-        title: "Live Dashboard",
-        summary: "Periodic updates: a background job refreshes this server's live figures every 5 seconds — connections, live tasks, memory, actions per second — with a chart drawn on the server as SVG.",
-        try_it: "Leave it open and watch the sample count rise every 5 s. Open more tabs: the connection count follows.",
-        template: "realtime/dashboard.html",
-        controller_source: include_str!("examples/realtime/dashboard.rs"),
-        controller_file: "gallery/src/examples/realtime/dashboard.rs",
-        sign_in: false,
-        build: |deps, example| {
-            let metrics = deps.live.metrics();
-            page(deps, example, realtime::dashboard::Dashboard { metrics })
-        },
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "export",
-        title: "Export Job",
-        summary: "A background job with progress and cancellation: Start export shows Processing… with a progress bar, then Complete with a link to the generated CSV, or Failed: … — and closing the tab cancels the job.",
-        try_it: "Start an export and download the file. Tick \"Simulate a failure\" to see the error. Start another and close the tab: the job is cancelled (the live-task gauge on /metrics drops).",
-        template: "realtime/export.html",
-        controller_source: include_str!("examples/realtime/export.rs"),
-        controller_file: "gallery/src/examples/realtime/export.rs",
-        sign_in: false,
-        build: |deps, example| {
-            let downloads = deps.downloads.clone();
-            page(deps, example, realtime::export::Export { downloads })
-        },
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "notifications",
-        title: "Notifications",
-        summary: "Notify a user from anywhere: sessions.user(id).trigger_action(\"notification\", …) reaches every tab that user has open, in any browser — the runtime keeps the user registry.",
-        try_it: "Sign in as \"ana\" in two tabs and as \"ben\" in another browser (or a private window). Send to ana: only ana's tabs show it.",
-        template: "realtime/notifications.html",
-        controller_source: include_str!("examples/realtime/notifications.rs"),
-        controller_file: "gallery/src/examples/realtime/notifications.rs",
-        sign_in: true,
-        build: |deps, example| {
-            let sessions = deps.live.sessions();
-            page(deps, example, realtime::notifications::Notifications { sessions })
-        },
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "webhook",
-        title: "Webhook",
-        summary: "An outside service POSTs {\"user_id\", \"message\"} to /webhooks/notify; every open tab of that user shows the message, and the answer says how many tabs it reached.",
-        try_it: "Sign in, then run the curl command shown: the message appears in this tab (and in your other tabs).",
-        template: "realtime/webhook.html",
-        controller_source: include_str!("examples/realtime/webhook.rs"),
-        controller_file: "gallery/src/examples/realtime/webhook.rs",
-        sign_in: true,
-        build: |deps, example| page(deps, example, realtime::webhook::Webhook),
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "welcome",
-        title: "Welcome Message",
-        summary: "Half a second after a signed-in user's tab connects, the server pushes \"Welcome back, NAME!\" — a job started in on_connect, tied to that tab.",
-        try_it: "Sign in, then reload: the greeting arrives a moment after the page.",
-        template: "realtime/welcome.html",
-        controller_source: include_str!("examples/realtime/welcome.rs"),
-        controller_file: "gallery/src/examples/realtime/welcome.rs",
-        sign_in: true,
-        build: |deps, example| page(deps, example, realtime::welcome::Welcome),
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "cross-tab",
-        title: "Cross-Tab Sync",
-        summary: "Three ways the tabs of one session group follow each other: a Sync dispatch after every client action, broadcast_action to the other tabs, and trigger_action to all of them.",
-        try_it: "Open three tabs; click +1 in one: all show the new count. Wave: the others count a wave. Ring: every tab rings. A private window stays separate.",
-        template: "realtime/cross-tab.html",
-        controller_source: include_str!("examples/realtime/cross_tab.rs"),
-        controller_file: "gallery/src/examples/realtime/cross_tab.rs",
-        sign_in: false,
-        build: |deps, example| page(deps, example, realtime::cross_tab::CrossTab),
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "chat",
-        title: "Chat with Presence",
-        summary: "Topics across users: every tab subscribes to room:lobby; a message is published to the topic, and joining or leaving updates who is here.",
-        try_it: "Sign in as two names in two browsers (or a private window): messages and the who-is-here list update live in both.",
-        template: "realtime/chat.html",
-        controller_source: include_str!("examples/realtime/chat.rs"),
-        controller_file: "gallery/src/examples/realtime/chat.rs",
-        sign_in: true,
-        build: |deps, example| {
-            let chat = realtime::chat::Chat {
-                room: Arc::new(Mutex::new(realtime::chat::Room::default())),
-                sessions: deps.live.sessions(),
-            };
-            page(deps, example, chat)
-        },
-    },
-    Example {
-        category: "Real-Time & Multi-User",
-        slug: "multi-instance",
-        title: "Multi-Instance",
-        summary: "Several instances behind one Redis act as one: trigger_action, sync, broadcasts, topics and pushes to a user reach tabs on every instance, \"no live connection\" holds cluster-wide, and persisted fields live in Redis. \
-                  The page shows which instance serves the tab, the others it sees, and how often the tab was resynced after messages may have been lost.",
-        try_it: "Run the three commands shown, open this page on both ports, and click Ping on one: the tab on the other instance shows it. Stop and restart Redis: both keep serving, then reconnect and resync.",
-        template: "realtime/multi-instance.html",
-        controller_source: include_str!("examples/realtime/multi_instance.rs"),
-        controller_file: "gallery/src/examples/realtime/multi_instance.rs",
-        sign_in: false,
-        build: |deps, example| {
-            let sessions = deps.live.sessions();
-            page(deps, example, realtime::multi_instance::MultiInstance { sessions })
-        },
-    },
+    realtime::server_push::EXAMPLE,
+    realtime::ticker::EXAMPLE,
+    realtime::dashboard::EXAMPLE,
+    realtime::export::EXAMPLE,
+    realtime::notifications::EXAMPLE,
+    realtime::webhook::EXAMPLE,
+    realtime::welcome::EXAMPLE,
+    realtime::cross_tab::EXAMPLE,
+    realtime::chat::EXAMPLE,
+    realtime::multi_instance::EXAMPLE,
 ];
+
+/// What an example's page is built with: the runtime (its templates,
+/// sessions and metrics) and the gallery's sign-in.
+#[derive(Debug, Clone)]
+pub struct Gallery {
+    pub live: LiveTemplate,
+    pub auth: SignedCookieAuth,
+}
+
+impl Gallery {
+    /// Routes `page` at the example's path, inside the gallery's example
+    /// layout: the explanation, the Try line, and the sources around the demo.
+    pub fn show<C: Controller>(
+        &self,
+        example: &Example,
+        page: PageBuilder<C>,
+    ) -> Result<Router, LiveError> {
+        let route: MethodRouter = page.layout("example.html", self.layout(example)).build()?;
+        Ok(Router::new().route(&example.path(), route))
+    }
+
+    /// What `example.html` shows around the demo.
+    fn layout(&self, example: &Example) -> serde_json::Value {
+        let sources: Vec<_> = std::iter::once(&example.source)
+            .chain(example.also)
+            .map(|s| serde_json::json!({ "path": s.path, "text": s.text, "language": language(s.path) }))
+            .collect();
+        serde_json::json!({
+            "example": example,
+            "path": example.path(),
+            "category": example.category.name(),
+            "category_slug": example.category.slug(),
+            "template": {
+                "path": format!("templates/{}", example.template),
+                "text": self.live.templates().source(example.template),
+            },
+            "sources": sources,
+        })
+    }
+}
+
+/// The highlighter's name for a file's language.
+fn language(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("rs") => "rust",
+        Some("html") => "django",
+        _ => "plaintext",
+    }
+}

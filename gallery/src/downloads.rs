@@ -29,9 +29,10 @@ impl Downloads {
     /// Keeps `file` and returns the URL it is served at.
     pub fn put(&self, file: File) -> String {
         let mut id = [0u8; 12];
-        // Unguessable, so one visitor cannot fetch another's export.
-        let _ = getrandom::fill(&mut id);
-        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        // Unguessable, so one visitor cannot fetch another's export: no id
+        // at all rather than a guessable one.
+        getrandom::fill(&mut id).expect("the operating system's random source failed");
+        let id = hex::encode(id);
         let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
         if files.len() >= KEEP {
             files.pop_front();

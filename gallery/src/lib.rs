@@ -8,7 +8,6 @@ pub mod catalog;
 pub mod downloads;
 pub mod examples;
 mod site;
-pub mod webhook;
 
 /// Logs to stderr at `info`, or as `RUST_LOG` says; for the gallery's
 /// binaries (web and desktop).
@@ -21,4 +20,4 @@ pub fn log_to_stderr() {
         .init();
 }
 
-pub use site::{app, app_for, app_with, serve, templates, Config, Gallery, GalleryError};
+pub use site::{app, app_for, app_with, serve, templates, Config, GalleryError, Site};

@@ -5,16 +5,13 @@ use std::net::SocketAddr;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use livetemplate::{LiveError, LiveTemplate, SignedCookieAuth, Templates};
 use rust_embed::Embed;
 use serde_json::json;
 
-use crate::catalog::{CATEGORIES, EXAMPLES};
-use crate::downloads::{self, Downloads};
-use crate::examples::Deps;
-use crate::webhook;
+use crate::catalog::{Category, Gallery, EXAMPLES};
 
 #[derive(Embed)]
 #[folder = "../templates/"]
@@ -57,8 +54,9 @@ pub enum GalleryError {
     Serve(#[source] std::io::Error),
 }
 
-/// The gallery's router and the runtime behind it.
-pub struct Gallery {
+/// The gallery site: its router and the runtime behind it.
+#[derive(Debug)]
+pub struct Site {
     pub router: Router,
     pub live: LiveTemplate,
 }
@@ -82,14 +80,14 @@ pub struct Config {
 }
 
 /// Builds the gallery site, alone.
-pub fn app() -> Result<Gallery, GalleryError> {
-    app_with(LiveTemplate::new(templates()))
+pub fn app() -> Result<Site, GalleryError> {
+    app_with(LiveTemplate::builder(templates()))
 }
 
 /// Builds the gallery site as `config` says: with Redis, every instance
 /// reaches every other's tabs and signs cookies with one shared key.
-pub async fn app_for(config: &Config) -> Result<Gallery, GalleryError> {
-    let mut live = LiveTemplate::new(templates());
+pub async fn app_for(config: &Config) -> Result<Site, GalleryError> {
+    let mut live = LiveTemplate::builder(templates());
     if let Some(name) = &config.instance_name {
         live = live.instance_name(name);
     }
@@ -118,25 +116,24 @@ fn auth_from_env() -> Option<SignedCookieAuth> {
     }
 }
 
-/// Builds the gallery site on a runtime the caller configured (it must
-/// render [`templates`], and have no pages yet); tests use it to trace
-/// every update.
-pub fn app_with(live: LiveTemplate) -> Result<Gallery, GalleryError> {
+/// Builds the gallery site on a runtime the caller set up (it must render
+/// [`templates`]); tests use it to trace every update.
+pub fn app_with(live: livetemplate::Builder) -> Result<Site, GalleryError> {
     build(
         live,
         auth_from_env().unwrap_or_else(SignedCookieAuth::random),
     )
 }
 
-fn build(live: LiveTemplate, auth: SignedCookieAuth) -> Result<Gallery, GalleryError> {
+fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, GalleryError> {
     let live = live
         .authenticator(auth.clone())
         // Signed-in users may join chat rooms; nothing else is public.
-        .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"));
-    let deps = Deps {
+        .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"))
+        .build();
+    let gallery = Gallery {
         live: live.clone(),
         auth: auth.clone(),
-        downloads: Downloads::default(),
     };
     let mut router: Router = Router::new()
         .route("/", get(index))
@@ -144,28 +141,16 @@ fn build(live: LiveTemplate, auth: SignedCookieAuth) -> Result<Gallery, GalleryE
         .route("/metrics", get(metrics))
         .route("/api/cluster.json", get(cluster_json))
         .route("/assets/{*file}", get(asset))
-        .with_state(deps.clone());
+        .with_state(gallery.clone());
     for example in EXAMPLES {
-        let route = example
-            .route(&deps)
-            .map_err(|source| GalleryError::Example {
-                path: example.path(),
-                source,
-            })?;
-        router = router.route(&example.path(), route);
+        let routes = (example.routes)(&gallery).map_err(|source| GalleryError::Example {
+            path: example.path(),
+            source,
+        })?;
+        router = router.merge(routes);
     }
-    let router = router
-        .route(
-            "/webhooks/notify",
-            post(webhook::notify).with_state(live.sessions()),
-        )
-        .route(
-            "/downloads/{id}",
-            get(downloads::serve).with_state(deps.downloads.clone()),
-        )
-        .nest("/auth", auth.routes())
-        .merge(live.routes());
-    Ok(Gallery { router, live })
+    let router = router.nest("/auth", auth.routes()).merge(live.routes());
+    Ok(Site { router, live })
 }
 
 /// Binds `addr`, prints `listening on http://ADDR` once connections are
@@ -196,24 +181,25 @@ pub async fn serve(
 }
 
 fn catalog_json() -> serde_json::Value {
-    let categories: Vec<_> = CATEGORIES
+    let categories: Vec<_> = Category::ALL
         .iter()
-        .map(|(name, slug)| {
+        .map(|category| {
             let examples: Vec<_> = EXAMPLES
                 .iter()
-                .filter(|e| e.category == *name)
+                .filter(|e| e.category == *category)
                 .map(|e| json!({ "title": e.title, "slug": e.slug, "path": e.path(), "summary": e.summary, "try": e.try_it, "sign_in": e.sign_in }))
                 .collect();
-            json!({ "name": name, "slug": slug, "examples": examples })
+            json!({ "name": category.name(), "slug": category.slug(), "examples": examples })
         })
+        .filter(|category| category["examples"].as_array().is_some_and(|e| !e.is_empty()))
         .collect();
     json!({ "categories": categories })
 }
 
-async fn index(State(deps): State<Deps>, headers: HeaderMap) -> Response {
+async fn index(State(gallery): State<Gallery>, headers: HeaderMap) -> Response {
     let mut ctx = catalog_json();
-    ctx["user"] = json!(deps.auth.user(&headers));
-    match deps.live.templates().render_plain("index.html", ctx) {
+    ctx["user"] = json!(gallery.auth.user(&headers));
+    match gallery.live.templates().render_plain("index.html", ctx) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "index render failed");
@@ -230,17 +216,17 @@ async fn index_json() -> impl IntoResponse {
     axum::Json(catalog_json())
 }
 
-async fn metrics(State(deps): State<Deps>) -> impl IntoResponse {
+async fn metrics(State(gallery): State<Gallery>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        deps.live.metrics().render_prometheus(),
+        gallery.live.metrics().render_prometheus(),
     )
 }
 
 /// How this instance sees the others: for operators, and for tests that
 /// wait until the instances have found each other.
-async fn cluster_json(State(deps): State<Deps>) -> impl IntoResponse {
-    axum::Json(deps.live.sessions().cluster())
+async fn cluster_json(State(gallery): State<Gallery>) -> impl IntoResponse {
+    axum::Json(gallery.live.sessions().cluster())
 }
 
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {

@@ -150,7 +150,7 @@ async fn script(example: &Example, server: &TestServer) {
 async fn every_example_renders_in_the_stock_client_as_on_the_server() {
     let traces = Traces::default();
     let sink = traces.clone();
-    let live = LiveTemplate::new(gallery::templates()).trace(move |t| {
+    let live = LiveTemplate::builder(gallery::templates()).trace(move |t| {
         let mut traces = sink.lock().unwrap();
         traces
             .entry(t.view)

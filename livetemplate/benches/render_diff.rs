@@ -11,7 +11,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use livetemplate::{diff, RenderCache, Templates};
+use livetemplate::unstable::{self, RenderCache};
+use livetemplate::Templates;
 use serde_json::json;
 
 fn render_diff(c: &mut Criterion) {
@@ -23,16 +24,20 @@ fn render_diff(c: &mut Criterion) {
         let templates = Templates::from_fn(move |_| Some(s.template.to_string()));
         let mut cache = RenderCache::default();
         let states = [common::object(s.after), common::object(s.before)];
-        let mut old = templates
-            .render_tree_cached("page.html", states[1].clone(), &mut cache)
-            .expect("renders");
+        let mut old =
+            unstable::render_tree_cached(&templates, "page.html", states[1].clone(), &mut cache)
+                .expect("renders");
         let mut i = 0;
         group.bench_function(s.name, |b| {
             b.iter(|| {
-                let new = templates
-                    .render_tree_cached("page.html", states[i % 2].clone(), &mut cache)
-                    .expect("renders");
-                let frame = json!({ "tree": diff::diff(&old, &new) }).to_string();
+                let new = unstable::render_tree_cached(
+                    &templates,
+                    "page.html",
+                    states[i % 2].clone(),
+                    &mut cache,
+                )
+                .expect("renders");
+                let frame = json!({ "tree": unstable::diff(&old, &new) }).to_string();
                 old = new;
                 i += 1;
                 black_box(frame)

@@ -14,7 +14,8 @@ mod common;
 use common::scenarios;
 use std::sync::Arc;
 
-use livetemplate::{diff, RenderCache, Templates};
+use livetemplate::unstable::{self, RenderCache};
+use livetemplate::Templates;
 use serde_json::{json, Map, Value};
 
 /// Median and 99th percentile of `samples`.
@@ -36,13 +37,12 @@ fn main() {
         let templates = Templates::from_fn(move |_| Some(s.template.to_string()));
         let mut cache = RenderCache::default();
         let mut render = |state: &Arc<Map<String, Value>>| {
-            templates
-                .render_tree_cached("page.html", state.clone(), &mut cache)
+            unstable::render_tree_cached(&templates, "page.html", state.clone(), &mut cache)
                 .expect("renders")
         };
         let states = [common::object(s.after), common::object(s.before)];
         let mut old = render(&states[1]);
-        let update = diff::diff(&old, &render(&states[0]));
+        let update = unstable::diff(&old, &render(&states[0]));
         old = render(&states[1]);
         let update_bytes = update.to_string().len();
         let frame_bytes = json!({ "tree": update }).to_string().len();
@@ -57,7 +57,7 @@ fn main() {
             let state = &states[i % 2];
             let t = Instant::now();
             let new = render(state);
-            let update = diff::diff(&old, &new);
+            let update = unstable::diff(&old, &new);
             let frame = json!({ "tree": update }).to_string();
             let took = t.elapsed();
             black_box(frame);

@@ -7,7 +7,7 @@
 //! Background tasks push too, through [`Session::trigger_action`].
 //!
 //! ```no_run
-//! use livetemplate::{Actions, ActionError, Context, Controller, LiveTemplate, Templates};
+//! use livetemplate::{Actions, Controller, LiveTemplate, Templates};
 //! use serde::{Deserialize, Serialize};
 //!
 //! struct Counter;
@@ -18,9 +18,10 @@
 //! impl Controller for Counter {
 //!     type State = Count;
 //!     fn actions(actions: &mut Actions<Self>) {
-//!         actions.on("increment", |_, state: &mut Count, _: &mut Context| {
-//!             state.n += 1;
-//!             Ok::<_, ActionError>(())
+//!         // <button name="increment"> sends it; so would "Increment" or "incre_ment".
+//!         actions.on("increment", |_, count, _| {
+//!             count.n += 1;
+//!             Ok(())
 //!         });
 //!     }
 //! }
@@ -29,46 +30,100 @@
 //! // templates/counter.html: <p>{{ n }}</p><button name="increment">+1</button>
 //! let live = LiveTemplate::new(Templates::from_dir("templates"));
 //! let app = axum::Router::new()
-//!     .route("/", live.page("counter.html", Counter).build()?)
-//!     .merge(live.routes());
+//!     .route("/", live.page("counter.html", Counter).build()?) // fails if a button has no handler
+//!     .merge(live.routes()); // serves the client script
 //! axum::serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?, app).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! The path of an action through the crate: [`protocol`] (parse the frame)
-//! → `session` (find the connection, run the [`Controller`]) → [`template`]
-//! (render) → [`tree`] (split into statics and slots) → [`diff`] (what
-//! changed) → [`protocol`] (encode) → socket.
+//! ## A tour
+//!
+//! - **A page** is a template and a [`Controller`]: its [`State`](Controller::State)
+//!   is plain serde data, one copy per connection, and its [`Actions`] are
+//!   what buttons and forms (and the server) may run. A handler changes the
+//!   state in place; an error or a panic leaves it as it was and reaches
+//!   the template as `lvt.errors`. [`Context`] is what a handler sees: the
+//!   action's data (typed with [`Context::data`]), the user and group, flash
+//!   messages, and background work tied to the connection.
+//! - **The runtime**, [`LiveTemplate`], holds the templates and settings
+//!   (made on its [`Builder`]) and turns each page into an axum route
+//!   ([`LiveTemplate::page`]): the page GET, its WebSocket, and the POST
+//!   fallbacks for clients without a socket or without JavaScript.
+//! - **Pushing from the server**: [`Context::session`] gives a [`Session`]
+//!   (this page's tabs in the session group) whose
+//!   [`trigger_action`](Session::trigger_action) runs an action on each of
+//!   them and fails once none is left — the signal for a task to stop.
+//!   [`LiveTemplate::sessions`] reaches a user, a group or a topic from
+//!   anywhere (a webhook, a job). Actions only the server may run are
+//!   registered with [`Actions::on_server`].
+//! - **Several tabs, several users**: an [`Authenticator`] says who a
+//!   request is ([`SignedCookieAuth`] is a small one); a session group is
+//!   every tab of a browser, or of a signed-in user. Tabs follow each other
+//!   through [`Controller::SYNC_TABS`], [`Context::broadcast_action`] and
+//!   topics ([`Context::subscribe`], [`Context::publish`]).
+//! - **What survives a reload**: [`Controller::PERSIST`] names state fields
+//!   kept per page and group in a [`Store`] ([`MemoryStore`] by default).
+//! - **Several instances**: a [`cluster::Bus`] (Redis, with the feature
+//!   `redis`: [`redis::Redis`]) makes instances behind a load balancer one
+//!   runtime.
+//!
+//! How an action travels through the crate, one module per step: `protocol`
+//! (parse the frame) → `dispatch` (find the handler, run it on the
+//! connection's view) → `template` (render) → `tree` (split into statics
+//! and slots) → `diff` (what changed) → `protocol` (encode) → socket. The
+//! `server` module is the axum side, `session` the registry of live
+//! connections that pushes go through.
+//!
+//! ## Where to go next
+//!
+//! - [`Controller`] for the hooks (`mount`, `on_connect`, …) and how the
+//!   Go original's names map to them.
+//! - [`Context`] for everything a handler can do.
+//! - [`Session`] and [`Sessions`] for pushing from background tasks.
+//! - [`testing`] (feature `testing`) for testing a page without a browser.
+//! - The gallery in this repository (`gallery/`): every example is one
+//!   controller file and one template, and shows both on its page.
+//!
+//! ## Features
+//!
+//! - `testing`: [`testing`], an in-process client that connects like a browser.
+//! - `redis`: [`redis`], the Redis bus and store for several instances.
+//! - `unstable`: [`unstable`], the trees and diffs under the API, for tools
+//!   and benchmarks. Not covered by semver.
+
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod cluster;
-mod context;
 mod controller;
-pub mod diff;
+mod diff;
+mod dispatch;
 mod identity;
 mod lock;
 mod metrics;
-pub mod protocol;
+mod protocol;
+mod random;
+mod redirect;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod server;
 mod session;
 mod store;
-pub mod template;
+mod template;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod trace;
-pub mod tree;
+mod tree;
+#[cfg(feature = "unstable")]
+pub mod unstable;
 
-pub use cluster::{Bus, BusEvent, ClusterStatus};
-pub use context::{Context, MountContext, TopicError};
-pub use controller::{ActionError, Actions, Controller, Handler};
+pub use controller::{ActionError, Actions, Context, Controller, MountContext, TopicError};
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{
-    LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL,
+    Builder, LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL,
     DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
 pub use store::{Fields, Load, MemoryStore, Store, StoreError};
-pub use template::{RenderCache, TemplateError, Templates};
+pub use template::{TemplateError, Templates, TemplatesBuilder};
 pub use trace::Trace;

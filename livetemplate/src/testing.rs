@@ -58,6 +58,7 @@ pub enum TestError {
 }
 
 /// A server on a free loopback port, serving `router`.
+#[derive(Debug)]
 pub struct TestServer {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
@@ -113,6 +114,7 @@ impl Drop for TestServer {
 }
 
 /// A browser: tabs opened from it share its cookies, so its session group.
+#[derive(Debug)]
 pub struct Browser {
     addr: SocketAddr,
     cookies: Vec<(String, String)>,
@@ -274,6 +276,7 @@ impl Frame {
 }
 
 /// An open page: its socket and the HTML the client would show.
+#[derive(Debug)]
 pub struct Tab {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     tree: Value,
@@ -381,10 +384,28 @@ impl Tab {
         }
     }
 
-    /// Waits until the tab's text contains `needle`.
+    /// Whether the tab's [text](Self::text) holds `phrase` as whole words:
+    /// `"Count: 1"` is in `"Count: 1 Label"`, not in `"Count: 10"`.
+    pub fn has_text(&self, phrase: &str) -> bool {
+        let text = self.text();
+        let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+        let boundary = |c: Option<char>| !matches!(c, Some(c) if c.is_alphanumeric());
+        text.match_indices(phrase.as_str()).any(|(at, found)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + found.len()..].chars().next();
+            let edge_ok = |inner: Option<char>, outer: Option<char>| {
+                // A phrase that ends in punctuation may touch anything.
+                !inner.is_some_and(char::is_alphanumeric) || boundary(outer)
+            };
+            edge_ok(phrase.chars().next(), before) && edge_ok(phrase.chars().next_back(), after)
+        })
+    }
+
+    /// Waits until the tab's text holds `phrase` as whole words (see
+    /// [`has_text`](Self::has_text)).
     pub async fn wait_for_text(&mut self, needle: &str) -> Result<(), TestError> {
         let deadline = tokio::time::Instant::now() + WAIT;
-        while !self.text().contains(needle) {
+        while !self.has_text(needle) {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() {
                 return Err(TestError::Timeout(format!(

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::tree::Node;
 
-/// One update on its way to a client; see [`LiveTemplate::trace`](crate::LiveTemplate::trace).
+/// One update on its way to a client; see [`Builder::trace`](crate::Builder::trace).
+#[derive(Debug)]
 pub struct Trace<'a> {
     /// The page's template.
     pub template: &'a str,
@@ -27,7 +28,7 @@ impl Trace<'_> {
     }
 }
 
-/// The callback [`LiveTemplate::trace`](crate::LiveTemplate::trace) installs.
+/// The callback [`Builder::trace`](crate::Builder::trace) installs.
 pub(crate) type Tracer = Arc<dyn Fn(&Trace<'_>) + Send + Sync>;
 
 /// A fresh id for a client's tree.

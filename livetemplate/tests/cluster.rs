@@ -29,31 +29,31 @@ struct BoardState {
 impl Controller for Board {
     type State = BoardState;
     const PERSIST: &'static [&'static str] = &["count"];
+    const SYNC_TABS: bool = true;
 
     fn actions(actions: &mut Actions<Self>) {
         actions
-            .on("increment", |_, s: &mut BoardState, _: &mut Context| {
+            .on("increment", |_, s, _| {
                 s.count += 1;
                 Ok(())
             })
-            .on("note", |_, s: &mut BoardState, ctx: &mut Context| {
-                s.note = ctx.get_string("text");
+            .on_server("note", |_, s, ctx| {
+                s.note = ctx.get_string("text").unwrap_or_default();
                 Ok(())
             })
-            .on("shout", |_, _: &mut BoardState, ctx: &mut Context| {
-                let text = ctx.get_string("text");
+            .on("shout", |_, _, ctx| {
+                let text = ctx.get_string("text").unwrap_or_default();
                 ctx.publish("room", "note", json!({ "text": text }))?;
                 Ok(())
-            })
-            .on("sync", |_, _: &mut BoardState, _: &mut Context| Ok(()));
+            });
     }
 
-    fn on_connect(&self, _: &mut BoardState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(&self, _: &mut BoardState, ctx: &mut Context<Self>) -> Result<(), ActionError> {
         ctx.subscribe("room")?;
         Ok(())
     }
 
-    fn on_resync(&self, s: &mut BoardState, _: &mut Context) -> Result<(), ActionError> {
+    fn on_resync(&self, s: &mut BoardState, _: &mut Context<Self>) -> Result<(), ActionError> {
         s.resyncs += 1;
         Ok(())
     }
@@ -121,11 +121,12 @@ struct Instance {
 }
 
 async fn instance(name: &str, redis: &Redis) -> Instance {
-    let live = LiveTemplate::new(Templates::from_fn(|_| Some(BOARD.into())))
+    let live = LiveTemplate::builder(Templates::from_fn(|_| Some(BOARD.into())))
         .instance_name(name)
         .allow_topics(|_, topic| topic == "room")
         .bus(redis.bus())
-        .store(redis.store());
+        .store(redis.store())
+        .build();
     let page = live.page("board.html", Board).build().unwrap();
     let router = axum::Router::new()
         .route("/board", page)
@@ -215,7 +216,7 @@ async fn sync_topics_and_persisted_fields_cross_instances() {
     on_a.close().await;
     on_b.close().await;
     let fresh = browser.visiting(&b.server).open("/board").await.unwrap();
-    assert!(fresh.text().contains("Count: 2"), "{}", fresh.text());
+    assert!(fresh.has_text("Count: 2"), "{}", fresh.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,7 +233,7 @@ async fn after_redis_restarts_delivery_returns_and_tabs_are_resynced() {
     .await;
     // Each instance keeps serving its own tabs.
     tab.click("increment").await.unwrap();
-    assert!(tab.text().contains("Count: 1"));
+    assert!(tab.has_text("Count: 1"));
 
     let _redis = RedisServer::start_on(port);
     let back = eventually("both links back", || {

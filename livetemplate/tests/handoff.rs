@@ -13,9 +13,10 @@ use common::{Counter, COUNTER};
 
 async fn server(ttl: Duration) -> (TestServer, LiveTemplate) {
     let auth = SignedCookieAuth::new(b"handoff test key");
-    let live = LiveTemplate::new(Templates::from_fn(|_| Some(COUNTER.into())))
+    let live = LiveTemplate::builder(Templates::from_fn(|_| Some(COUNTER.into())))
         .authenticator(auth.clone())
-        .handoff_ttl(ttl);
+        .handoff_ttl(ttl)
+        .build();
     let router = axum::Router::new()
         .route(
             "/",

@@ -39,7 +39,7 @@ async fn unknown_action_gets_an_error_reply() {
         .await
         .unwrap();
     let Frame::Update { meta, .. } = &frame else {
-        panic!()
+        panic!("expected an update, got {frame:?}")
     };
     assert_eq!(meta["success"], false);
     assert_eq!(
@@ -51,7 +51,9 @@ async fn unknown_action_gets_an_error_reply() {
 
 #[tokio::test]
 async fn oversized_message_gets_an_error_and_the_socket_stays_open() {
-    let live = LiveTemplate::new(templates()).max_message_bytes(1024);
+    let live = LiveTemplate::builder(templates())
+        .max_message_bytes(1024)
+        .build();
     let (server, _live) = serve_with(live, Counter::default()).await;
     let mut tab = server.browser().open("/counter").await.unwrap();
     let big = format!(
@@ -59,8 +61,9 @@ async fn oversized_message_gets_an_error_and_the_socket_stays_open() {
         "x".repeat(4096)
     );
     tab.send_text(&big).await.unwrap();
-    let Frame::Error { code, message } = tab.next_frame().await.unwrap() else {
-        panic!()
+    let frame = tab.next_frame().await.unwrap();
+    let Frame::Error { code, message } = frame else {
+        panic!("expected an error frame, got {frame:?}")
     };
     assert_eq!(code, "message_too_large");
     assert!(
@@ -83,8 +86,9 @@ async fn default_limit_is_64_kib() {
         "x".repeat(70 * 1024)
     );
     tab.send_text(&big).await.unwrap();
-    let Frame::Error { code, .. } = tab.next_frame().await.unwrap() else {
-        panic!()
+    let frame = tab.next_frame().await.unwrap();
+    let Frame::Error { code, .. } = frame else {
+        panic!("expected an error frame, got {frame:?}")
     };
     assert_eq!(code, "message_too_large");
     still_works(&mut tab, 1).await;
@@ -97,8 +101,7 @@ async fn foreign_origin_is_refused() {
     let err = browser
         .connect("/counter", Some("http://evil.example"))
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(err.to_string().contains("403"), "{err}");
     // The page's own origin is fine.
     let own = format!("http://{}", server.addr());
@@ -107,7 +110,9 @@ async fn foreign_origin_is_refused() {
 
 #[tokio::test]
 async fn allow_listed_origin_is_accepted() {
-    let live = LiveTemplate::new(templates()).allow_origin("http://tauri.localhost");
+    let live = LiveTemplate::builder(templates())
+        .allow_origin("http://tauri.localhost")
+        .build();
     let (server, _live) = serve_with(live, Counter::default()).await;
     assert!(server
         .browser()

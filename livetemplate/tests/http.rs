@@ -2,8 +2,7 @@
 
 mod common;
 
-use common::{serve, templates, Counter};
-use livetemplate::{ActionError, Actions, Context, Controller, LiveError, LiveTemplate};
+use common::{serve, Counter};
 use serde_json::Value;
 
 #[tokio::test]
@@ -68,9 +67,9 @@ async fn posted_json_actions_work_while_the_socket_is_down() {
     assert_eq!(first["meta"]["action"], "increment");
     let second = post().await;
     let mut tree = Value::Null;
-    livetemplate::tree::apply_update(&mut tree, &second["tree"]).unwrap();
+    livetemplate::unstable::apply_update(&mut tree, &second["tree"]).unwrap();
     assert!(
-        livetemplate::tree::render_html(&tree).contains("Count: <b>2</b>"),
+        livetemplate::unstable::render_html(&tree).contains("Count: <b>2</b>"),
         "state kept between POSTs"
     );
 
@@ -121,39 +120,4 @@ async fn the_client_script_is_the_stock_bundle() {
     .unwrap();
     assert_eq!(resp.body.len(), installed.len());
     assert!(resp.body == installed);
-}
-
-struct Sloppy;
-
-impl Controller for Sloppy {
-    type State = ();
-    fn actions(actions: &mut Actions<Self>) {
-        actions.on("increment", |_, _: &mut (), _: &mut Context| {
-            Ok::<_, ActionError>(())
-        });
-    }
-}
-
-#[test]
-fn a_template_action_without_a_handler_is_reported_at_start_up() {
-    let live = LiveTemplate::new(templates());
-    let Err(err) = live.page("counter.html", Sloppy).build::<()>() else {
-        panic!("must fail")
-    };
-    assert!(
-        matches!(&err, LiveError::MissingHandler { action, .. } if action == "fail"),
-        "{err}"
-    );
-    let msg = err.to_string();
-    assert!(
-        msg.contains("uses action \"fail\"") && msg.contains("handlers: increment"),
-        "{msg}"
-    );
-}
-
-#[test]
-fn a_missing_template_is_reported_at_start_up() {
-    let live = LiveTemplate::new(templates());
-    let err = live.page("nope.html", Sloppy).build::<()>().err().unwrap();
-    assert!(matches!(err, LiveError::TemplateNotFound(_)));
 }

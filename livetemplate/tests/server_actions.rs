@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use livetemplate::testing::{Browser, TestServer};
 use livetemplate::{
-    ActionError, Actions, Context, Controller, Job, LiveTemplate, SessionError, SignedCookieAuth,
+    ActionError, Actions, Context, Controller, LiveTemplate, SessionError, SignedCookieAuth,
     Templates,
 };
 use serde::{Deserialize, Serialize};
@@ -44,61 +44,65 @@ struct BoardState {
 impl Controller for Board {
     type State = BoardState;
     const PERSIST: &'static [&'static str] = &["count"];
+    const SYNC_TABS: bool = true;
+
+    fn on_other_tab_action(
+        &self,
+        s: &mut BoardState,
+        _: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
+        s.synced += 1;
+        Ok(())
+    }
 
     fn actions(actions: &mut Actions<Self>) {
         actions
-            .on("increment", |_, s: &mut BoardState, ctx: &mut Context| {
+            .on("increment", |_, s, ctx| {
                 s.count += 1;
                 ctx.flash("success", format!("saved {}", s.count));
                 Ok(())
             })
-            .on("sync", |_, s: &mut BoardState, _: &mut Context| {
-                s.synced += 1;
-                Ok(())
-            })
-            .on("bumpOthers", |_, _: &mut BoardState, ctx: &mut Context| {
+            .on("bumpOthers", |_, _, ctx| {
                 ctx.broadcast_action("bumped", ())?;
                 Ok(())
             })
-            .on("bumped", |_, s: &mut BoardState, _: &mut Context| {
+            .on_server("bumped", |_, s, _| {
                 s.bumped += 1;
                 Ok(())
             })
-            .on("join", |_, _: &mut BoardState, ctx: &mut Context| {
-                let topic = ctx.get_string("topic");
+            .on("join", |_, _, ctx| {
+                let topic = ctx.get_string("topic").unwrap_or_default();
                 ctx.subscribe(&topic)?;
                 Ok(())
             })
-            .on("say", |_, _: &mut BoardState, ctx: &mut Context| {
-                let (topic, text) = (ctx.get_string("topic"), ctx.get_string("text"));
+            .on("say", |_, _, ctx| {
+                let topic = ctx.get_string("topic").unwrap_or_default();
+                let text = ctx.get_string("text").unwrap_or_default();
                 ctx.publish(&topic, "note", serde_json::json!({ "text": text }))?;
                 Ok(())
             })
-            .on("note", |_, s: &mut BoardState, ctx: &mut Context| {
-                s.notes.push(ctx.get_string("text"));
+            .on_server("note", |_, s, ctx| {
+                s.notes.push(ctx.get_string("text").unwrap_or_default());
                 Ok(())
             })
-            .on("whoami", |_, s: &mut BoardState, ctx: &mut Context| {
+            .on("whoami", |_, s, ctx| {
                 s.user = ctx.user_id().unwrap_or("anonymous").to_string();
                 Ok(())
             })
-            .on(
-                "startJob",
-                |board: &Board, _: &mut BoardState, ctx: &mut Context| {
-                    let gate = board.gate.clone();
-                    ctx.spawn_job(|job: Job<BoardState>| async move {
-                        job.update(|s| s.progress = 1);
-                        gate.notified().await;
-                        job.update(|s| s.progress += 1);
-                    });
-                    Ok(())
-                },
-            )
-            .on("holdGroup", |_, _: &mut BoardState, ctx: &mut Context| {
+            .on("startJob", |board, _, ctx| {
+                let gate = board.gate.clone();
+                ctx.spawn_job(|job| async move {
+                    job.update(|s| s.progress = 1);
+                    gate.notified().await;
+                    job.update(|s| s.progress += 1);
+                });
+                Ok(())
+            })
+            .on("holdGroup", |_, _, ctx| {
                 ctx.spawn_for_group(std::future::pending());
                 Ok(())
             })
-            .on("fail", |_, _: &mut BoardState, ctx: &mut Context| {
+            .on("fail", |_, _, ctx| {
                 ctx.broadcast_action("bumped", ())?;
                 ctx.flash("success", "never shown");
                 Err(ActionError::msg("nope"))
@@ -115,9 +119,10 @@ struct App {
 
 async fn app() -> App {
     let auth = SignedCookieAuth::new(b"test key");
-    let live = LiveTemplate::new(Templates::from_fn(|_| Some(BOARD.into())))
+    let live = LiveTemplate::builder(Templates::from_fn(|_| Some(BOARD.into())))
         .authenticator(auth.clone())
-        .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"));
+        .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"))
+        .build();
     let gate = Arc::new(Notify::new());
     let router = axum::Router::new()
         .route(
@@ -236,7 +241,7 @@ async fn sync_follows_each_client_action_on_the_other_tabs() {
     tab3.wait_for_text("synced: 1").await.unwrap();
     assert!(tab1.text().contains("synced: 0"), "not the tab that acted");
     // Before its sync handler, a tab takes the group's persisted fields.
-    assert!(tab2.text().contains("count: 1"), "{}", tab2.text());
+    assert!(tab2.has_text("count: 1"), "{}", tab2.text());
     elsewhere.expect_no_update().await.unwrap();
     // Sync follows client actions only: the sync itself starts nothing.
     tab2.expect_no_update().await.unwrap();
@@ -254,8 +259,9 @@ async fn broadcast_runs_on_the_other_tabs_and_not_when_the_action_fails() {
         !tab1.text().contains("never shown"),
         "no flash from a failed action"
     );
-    tab2.wait_for_text("synced: 0").await.unwrap();
+    // Neither the broadcast nor the tab sync of a failed action arrives.
     tab2.expect_no_update().await.unwrap();
+    assert!(tab2.text().contains("bumped: 0") && tab2.text().contains("synced: 0"));
     tab1.click("bumpOthers").await.unwrap();
     tab2.wait_for_text("bumped: 1").await.unwrap();
     assert!(tab1.text().contains("bumped: 0"));
@@ -354,11 +360,11 @@ async fn a_jobs_updates_apply_to_the_current_state() {
     tab.click("startJob").await.unwrap();
     tab.wait_for_text("progress: 1").await.unwrap();
     tab.click("increment").await.unwrap();
-    assert!(tab.text().contains("count: 1"));
+    assert!(tab.has_text("count: 1"));
     app.gate.notify_one();
     tab.wait_for_text("progress: 2").await.unwrap();
     assert!(
-        tab.text().contains("count: 1"),
+        tab.has_text("count: 1"),
         "the job did not write back a stale copy"
     );
 }
@@ -375,18 +381,18 @@ async fn persisted_fields_survive_a_reload_and_others_do_not() {
     tab.close().await;
     let page = browser.request("GET", "/board", &[], "").await.unwrap();
     assert!(
-        page.body.contains("count: 2"),
+        page.body.contains("count: 2</p>"),
         "the page GET has it: {}",
         page.body
     );
     let tab = browser.open("/board").await.unwrap();
-    assert!(tab.text().contains("count: 2"));
+    assert!(tab.has_text("count: 2"));
     assert!(!tab.text().contains("anonymous"), "`user` is not persisted");
     // Another page (template) keeps its own fields; another browser its own.
     let other = browser.open("/other").await.unwrap();
-    assert!(other.text().contains("count: 0"));
+    assert!(other.has_text("count: 0"));
     let stranger = app.server.browser().open("/board").await.unwrap();
-    assert!(stranger.text().contains("count: 0"));
+    assert!(stranger.has_text("count: 0"));
 }
 
 #[tokio::test]
@@ -408,6 +414,32 @@ async fn flash_lasts_until_the_next_client_action() {
     assert!(tab.text().contains("saved 1"), "{}", tab.text());
     tab.click("whoami").await.unwrap();
     assert!(!tab.text().contains("saved"), "{}", tab.text());
+}
+
+#[tokio::test]
+async fn a_client_cannot_send_an_action_only_the_server_runs() {
+    let app = app().await;
+    let mut browser = app.server.browser();
+    let mut tab = browser.open("/board").await.unwrap();
+    let answer = tab
+        .act("note", serde_json::json!({ "text": "forged" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.errors().get("_general").and_then(|e| e.as_str()),
+        Some("unknown action \"note\""),
+        "the same answer as an action that does not exist"
+    );
+    assert!(!tab.text().contains("forged"), "{}", tab.text());
+    // The server itself still may.
+    let group = browser.cookie("livetemplate-id").unwrap().to_string();
+    let note = serde_json::json!({ "text": "from the server" });
+    app.live
+        .sessions()
+        .group(&group)
+        .trigger_action("note", note)
+        .unwrap();
+    tab.wait_for_text("notes: from the server").await.unwrap();
 }
 
 async fn until(mut check: impl FnMut() -> bool) {

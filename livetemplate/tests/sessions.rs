@@ -25,7 +25,7 @@ async fn trigger_action_reaches_every_tab_of_the_group_and_no_other() {
     for tab in [&mut tab1, &mut tab2] {
         let frame = tab.next_frame().await.unwrap();
         let livetemplate::testing::Frame::Update { meta, tree, .. } = frame else {
-            panic!()
+            panic!("expected an update, got {frame:?}")
         };
         assert!(
             meta.is_null(),
@@ -36,11 +36,11 @@ async fn trigger_action_reaches_every_tab_of_the_group_and_no_other() {
             "a push carries no action echo: {meta}"
         );
         assert_eq!(tree, serde_json::json!({ "0": "1" }));
-        assert!(tab.text().contains("Count: 1"));
+        assert!(tab.has_text("Count: 1"));
     }
     // The other browser got nothing.
     other.click("increment").await.unwrap();
-    assert!(other.text().contains("Count: 1"));
+    assert!(other.has_text("Count: 1"));
 }
 
 #[tokio::test]
@@ -97,18 +97,29 @@ async fn answers_to_client_frames_are_timed_and_pushes_are_not() {
 
 #[tokio::test]
 async fn a_task_that_checks_trigger_errors_ends_with_the_tab() {
-    let (server, live) = serve(Counter::default()).await;
+    let (server, _live, mut sessions) = serve_with_sessions().await;
     let mut tab = server.browser().open("/counter").await.unwrap();
-    tab.click("startWorker").await.unwrap();
-    tab.wait_for_text("Count: 3").await.unwrap(); // the worker is pushing
-    let metrics = live.metrics();
-    assert_eq!(metrics.tasks(), 1);
+    let session = sessions.recv().await.unwrap();
+    // A task outside any connection's scope (a plain tokio task, as the
+    // seed's goroutine): closing the tab cannot cancel it, so only the
+    // error from trigger_action can end it.
+    let (done, ended) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let error = loop {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if let Err(e) = session.trigger_action("increment", ()) {
+                break e;
+            }
+        };
+        let _ = done.send(error);
+    });
+    tab.wait_for_text("Count: 3").await.unwrap(); // the task is pushing
     tab.close().await;
-    until(
-        || metrics.tasks() == 0 && metrics.connections() == 0,
-        "task and connection gone",
-    )
-    .await;
+    let error = tokio::time::timeout(std::time::Duration::from_secs(3), ended)
+        .await
+        .expect("the task stopped within 3 s of the tab closing")
+        .unwrap();
+    assert_eq!(error, SessionError::NoLiveConnection);
 }
 
 #[tokio::test]
@@ -152,11 +163,11 @@ async fn a_failing_push_reports_its_error_in_meta_and_on_the_page() {
     session.trigger_action("fail", ()).unwrap();
     let frame = tab.next_frame().await.unwrap();
     let livetemplate::testing::Frame::Update { meta, .. } = &frame else {
-        panic!()
+        panic!("expected an update, got {frame:?}")
     };
     assert_eq!(meta["success"], false);
     assert_eq!(meta["errors"]["_general"], "the action failed on purpose");
     assert!(meta.get("action").is_none());
     assert!(tab.text().contains("the action failed on purpose"));
-    assert!(tab.text().contains("Count: 0"));
+    assert!(tab.has_text("Count: 0"));
 }

@@ -42,7 +42,7 @@ struct Count {
 impl Controller for Counter {
     type State = Count;
     fn actions(actions: &mut Actions<Self>) {
-        actions.on("increment", |_, s: &mut Count, _: &mut Context| {
+        actions.on("increment", |_, s, _| {
             s.count += 1;
             Ok(())
         });
@@ -54,12 +54,12 @@ struct Fanout;
 impl Controller for Fanout {
     type State = Count;
     fn actions(actions: &mut Actions<Self>) {
-        actions.on("bump", |_, s: &mut Count, ctx: &mut Context| {
-            s.count = ctx.get_int("n");
+        actions.on("bump", |_, s, ctx| {
+            s.count = ctx.get_int("n").unwrap_or_default();
             Ok(())
         });
     }
-    fn on_connect(&self, _: &mut Count, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(&self, _: &mut Count, ctx: &mut Context<Self>) -> Result<(), ActionError> {
         ctx.subscribe("all")?;
         Ok(())
     }
@@ -145,13 +145,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "fanout.html" => Some(FANOUT.into()),
         _ => None,
     });
-    let mut live = LiveTemplate::new(templates)
+    let mut live = LiveTemplate::builder(templates)
         .instance_name(args.instance_name)
         .allow_topics(|_, topic| topic == "all");
     if let Some(url) = &args.redis_url {
         let redis = livetemplate::redis::Redis::connect(url).await?;
         live = live.bus(redis.bus()).store(redis.store());
     }
+    let live = live.build();
     let (raw, _) = broadcast::channel::<Utf8Bytes>(16);
     let app = Router::new()
         .route("/counter", live.page("counter.html", Counter).build()?)

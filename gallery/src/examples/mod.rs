@@ -1,16 +1,4 @@
-//! One module per gallery example: a controller and its state.
+//! The examples, one module per category and one file per example: its
+//! controller, its state, and how its page is mounted.
 
 pub mod realtime;
-
-use livetemplate::{LiveTemplate, SignedCookieAuth};
-
-use crate::downloads::Downloads;
-
-/// What the examples share beyond the runtime: who is signed in, and where
-/// generated files are served from.
-#[derive(Clone)]
-pub struct Deps {
-    pub live: LiveTemplate,
-    pub auth: SignedCookieAuth,
-    pub downloads: Downloads,
-}

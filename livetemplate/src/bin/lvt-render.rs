@@ -14,7 +14,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use livetemplate::{diff, Templates};
+use livetemplate::{unstable, Templates};
 use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
@@ -99,16 +99,16 @@ fn run() -> Result<(), CliError> {
         if !state.is_object() {
             return Err(bad(format!("got {state}")));
         }
-        let tree = templates
-            .render_tree(&args.name, &state)
-            .map_err(|source| CliError::Render {
+        let tree = unstable::render_tree(&templates, &args.name, &state).map_err(|source| {
+            CliError::Render {
                 path: args.states.clone(),
                 line: i + 1,
                 source,
-            })?;
+            }
+        })?;
         let update = match &previous {
-            Some(old) => diff::diff(old, &tree),
-            None => diff::full(&tree),
+            Some(old) => unstable::diff(old, &tree),
+            None => unstable::full(&tree),
         };
         let row = json!({ "update": update, "html": tree.to_html() });
         // A closed stdout (piped into `head`) is not an error worth a message.

@@ -23,26 +23,40 @@ mod peers;
 pub use bus::{Bus, BusEvent};
 pub use peers::PeerStatus;
 
-pub(crate) use message::{Presence, Scope};
+pub(crate) use message::{Address, Presence, Scope};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::lock::lock;
-use crate::session::{Registry, Target};
-use message::{Body, Envelope};
+use message::{Body, DecodeError, Envelope};
 use peers::{Heard, Peers};
 
 /// How often an instance says it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Silence after which an instance counts as gone, with its connections.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What the cluster asks of this instance's own connections; the session
+/// registry answers.
+pub(crate) trait Local: Send + Sync + 'static {
+    /// Runs an action another instance sent on this instance's connections at `to`.
+    fn deliver_here(&self, to: &Address, action: &str, data: &Map<String, Value>);
+    /// This instance's tabs of `page` in `group` follow a client action
+    /// made on another instance.
+    fn sync_tabs_here(&self, page: &str, group: &str);
+    /// This instance's connections per page and scope.
+    fn presence(&self) -> Vec<(Presence, u32)>;
+    /// Re-renders every connection: pushes for them may have been lost.
+    fn resync_all(&self);
+}
 
 /// This instance's place in a cluster.
 pub(crate) struct Cluster {
@@ -94,21 +108,11 @@ impl ClusterStatus {
     }
 }
 
-fn random_epoch() -> u64 {
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        return std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64);
-    }
-    u64::from_le_bytes(bytes)
-}
-
 impl Cluster {
     pub(crate) fn new(me: Arc<str>, bus: Arc<dyn Bus>) -> Cluster {
         Cluster {
             me,
-            epoch: random_epoch(),
+            epoch: u64::from_le_bytes(crate::random::bytes()),
             bus,
             seq: Mutex::new(0),
             peers: Mutex::new(Peers::default()),
@@ -122,27 +126,27 @@ impl Cluster {
     }
 
     /// Starts listening, heartbeats and presence publishing; they end with
-    /// `shutdown` or when the registry is gone. Needs a Tokio runtime.
-    pub(crate) fn start(self: &Arc<Self>, registry: &Arc<Registry>, shutdown: CancellationToken) {
+    /// `shutdown` or when this instance's connections are gone. Needs a Tokio runtime.
+    pub(crate) fn start(self: &Arc<Self>, local: Weak<dyn Local>, shutdown: CancellationToken) {
         let (events_tx, mut events) = mpsc::unbounded_channel();
         self.bus.listen(events_tx);
-        let weak = Arc::downgrade(registry);
+        let weak = local;
 
-        let (cluster, registry, stop) = (self.clone(), weak.clone(), shutdown.clone());
+        let (cluster, local, stop) = (self.clone(), weak.clone(), shutdown.clone());
         tokio::spawn(async move {
             loop {
                 let event = tokio::select! {
                     _ = stop.cancelled() => return,
                     event = events.recv() => event,
                 };
-                let (Some(event), Some(registry)) = (event, registry.upgrade()) else {
+                let (Some(event), Some(local)) = (event, local.upgrade()) else {
                     return;
                 };
-                cluster.on_event(&registry, event);
+                cluster.on_event(&*local, event);
             }
         });
 
-        let (cluster, registry, stop) = (self.clone(), weak.clone(), shutdown.clone());
+        let (cluster, local, stop) = (self.clone(), weak.clone(), shutdown.clone());
         tokio::spawn(async move {
             let mut beat = tokio::time::interval(HEARTBEAT);
             beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -151,7 +155,7 @@ impl Cluster {
                     _ = stop.cancelled() => return,
                     _ = beat.tick() => {}
                 }
-                if registry.strong_count() == 0 {
+                if local.strong_count() == 0 {
                     return;
                 }
                 if cluster.linked.load(Ordering::Acquire) {
@@ -185,27 +189,22 @@ impl Cluster {
         if body.is_numbered() {
             *seq += 1;
         }
-        let envelope = Envelope {
-            from: self.me.clone(),
-            epoch: self.epoch,
-            seq: *seq,
-            body,
-        };
+        let envelope = Envelope::new(self.me.clone(), self.epoch, *seq, body);
         self.bus.publish(envelope.encode());
     }
 
     /// Runs a push on the other instances' connections.
-    pub(crate) fn deliver(
-        &self,
-        target: &Target,
-        action: &str,
-        data: &serde_json::Map<String, serde_json::Value>,
-    ) {
+    pub(crate) fn deliver(&self, to: Address, action: &str, data: &Map<String, Value>) {
         self.publish(Body::Deliver {
-            target: target.clone(),
+            to,
             action: action.to_string(),
             data: data.clone(),
         });
+    }
+
+    /// The other instances' tabs of `page` in `group` follow a client action.
+    pub(crate) fn sync_tabs(&self, page: Arc<str>, group: Arc<str>) {
+        self.publish(Body::SyncTabs { page, group });
     }
 
     /// This instance's count for `key` is now `n`.
@@ -230,19 +229,19 @@ impl Cluster {
         }
     }
 
-    fn resync(&self, registry: &Registry) {
+    fn resync(&self, local: &dyn Local) {
         self.resyncs.fetch_add(1, Ordering::Relaxed);
-        registry.resync_all();
+        local.resync_all();
     }
 
-    fn on_event(&self, registry: &Registry, event: BusEvent) {
+    fn on_event(&self, local: &dyn Local, event: BusEvent) {
         match event {
             BusEvent::Connected => {
                 self.linked.store(true, Ordering::Release);
                 if self.ever_linked.swap(true, Ordering::AcqRel) {
                     tracing::info!("bus link is back; resyncing this instance's connections");
                     lock(&self.peers).rejoin(Instant::now());
-                    self.resync(registry);
+                    self.resync(local);
                 }
                 self.publish(Body::Hello { to: None });
             }
@@ -251,13 +250,17 @@ impl Cluster {
                     tracing::warn!("bus link lost; serving this instance's connections alone");
                 }
             }
-            BusEvent::Message(bytes) => self.receive(registry, &bytes),
+            BusEvent::Message(bytes) => self.receive(local, &bytes),
         }
     }
 
-    fn receive(&self, registry: &Registry, bytes: &[u8]) {
+    fn receive(&self, local: &dyn Local, bytes: &[u8]) {
         let envelope = match Envelope::decode(bytes) {
             Ok(envelope) => envelope,
+            Err(e @ DecodeError::Format { .. }) => {
+                tracing::warn!(error = %e, "ignored a message of another format on the bus; run one version of the runtime per bus");
+                return;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "ignored a message on the bus");
                 return;
@@ -285,130 +288,24 @@ impl Cluster {
             Heard::Gap { missed } => {
                 tracing::warn!(instance = %envelope.from, missed, "messages lost on the bus; resyncing");
                 self.gaps.fetch_add(missed, Ordering::Relaxed);
-                self.resync(registry);
+                self.resync(local);
                 self.publish(ask_snapshot);
             }
         }
         match &envelope.body {
-            Body::Deliver {
-                target,
-                action,
-                data,
-            } => {
-                registry.deliver_here(target, action, data, None);
-            }
+            Body::Deliver { to, action, data } => local.deliver_here(to, action, data),
+            Body::SyncTabs { page, group } => local.sync_tabs_here(page, group),
             body @ (Body::Presence { .. } | Body::Snapshot { .. }) => {
                 lock(&self.peers).learn(&envelope.from, body);
             }
             Body::Hello { to } => {
                 if to.as_ref().map_or(true, |to| *to == self.me) {
                     self.publish(Body::Snapshot {
-                        counts: registry.presence(),
+                        counts: local.presence(),
                     });
                 }
             }
             Body::Heartbeat => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::AtomicBool;
-
-    use serde_json::Map;
-
-    use super::*;
-    use crate::session::{ConnInfo, Push};
-
-    /// An in-process bus that can lose the next message, to show what the
-    /// numbering does about loss (the Redis tests cover the real transport).
-    #[derive(Clone, Default)]
-    struct LossyBus {
-        listeners: Arc<Mutex<Vec<mpsc::UnboundedSender<BusEvent>>>>,
-        lose_next: Arc<AtomicBool>,
-    }
-
-    impl Bus for LossyBus {
-        fn publish(&self, message: Vec<u8>) {
-            if self.lose_next.swap(false, Ordering::SeqCst) {
-                return;
-            }
-            for listener in lock(&self.listeners).iter() {
-                let _ = listener.send(BusEvent::Message(message.clone()));
-            }
-        }
-        fn listen(&self, events: mpsc::UnboundedSender<BusEvent>) {
-            let _ = events.send(BusEvent::Connected);
-            lock(&self.listeners).push(events);
-        }
-        fn describe(&self) -> String {
-            "lossy".into()
-        }
-    }
-
-    fn instance(name: &str, bus: &LossyBus) -> Arc<Registry> {
-        let registry = Arc::new(Registry::new(name.into()));
-        registry.add_page("p", Arc::new(|action| action == "ping"));
-        let cluster = Cluster::new(name.into(), Arc::new(bus.clone()));
-        registry.join(Arc::new(cluster), CancellationToken::new());
-        registry
-    }
-
-    async fn until(mut check: impl FnMut() -> bool) {
-        while !check() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-
-    #[tokio::test]
-    async fn a_lost_message_resyncs_the_receivers_connections() {
-        let bus = LossyBus::default();
-        let (a, b) = (instance("a", &bus), instance("b", &bus));
-        let (_tab, mut mailbox) = a.register(ConnInfo {
-            page: "p".into(),
-            group: "g".into(),
-            user: None,
-        });
-        let group = Target::Group("g".into());
-        until(|| b.count(&group) == 1).await;
-
-        bus.lose_next.store(true, Ordering::SeqCst);
-        assert_eq!(b.deliver(&group, "ping", &Map::new(), None), 1);
-        b.deliver(&group, "ping", &Map::new(), None);
-        let first = mailbox.recv().await;
-        assert!(
-            matches!(first, Some(Push::Resync)),
-            "resync before the next push"
-        );
-        assert!(matches!(mailbox.recv().await, Some(Push::Action { .. })));
-        assert_eq!(a.cluster_status().gaps, 1);
-        assert_eq!(a.cluster_status().resyncs, 1);
-    }
-
-    #[tokio::test]
-    async fn no_live_connection_holds_cluster_wide() {
-        let bus = LossyBus::default();
-        let (a, b) = (instance("a", &bus), instance("b", &bus));
-        let group = Target::Group("g".into());
-        let (tab, _mailbox) = a.register(ConnInfo {
-            page: "p".into(),
-            group: "g".into(),
-            user: None,
-        });
-        until(|| b.count(&group) == 1).await;
-        assert_eq!(
-            b.deliver(&group, "ping", &Map::new(), None),
-            1,
-            "counted on a"
-        );
-        assert_eq!(
-            b.deliver(&group, "other", &Map::new(), None),
-            0,
-            "a's page does not handle it"
-        );
-        drop(tab);
-        until(|| b.count(&group) == 0).await;
-        assert_eq!(b.deliver(&group, "ping", &Map::new(), None), 0);
     }
 }

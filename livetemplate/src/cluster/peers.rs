@@ -163,12 +163,7 @@ mod tests {
     use super::*;
 
     fn env(from: &str, epoch: u64, seq: u64, body: Body) -> Envelope {
-        Envelope {
-            from: from.into(),
-            epoch,
-            seq,
-            body,
-        }
+        Envelope::new(from.into(), epoch, seq, body)
     }
 
     fn presence(group: &str, n: u32) -> Body {

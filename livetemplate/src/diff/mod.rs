@@ -28,12 +28,12 @@ use crate::tree::{node_json, slot_json, text_json, Node, Slot};
 /// The update that turns `old` into `new` on the client: `{}` when nothing changed.
 ///
 /// ```
-/// use livetemplate::{diff, tree::{Node, Slot}};
+/// use livetemplate::unstable::{diff, Node, Slot};
 /// let old = Node { statics: vec!["<b>".into(), "</b>".into()], slots: vec![Slot::Text("1".into())] };
 /// let mut new = old.clone();
 /// new.slots[0] = Slot::Text("2".into());
-/// assert_eq!(diff::diff(&old, &new).to_string(), r#"{"0":"2"}"#);
-/// assert_eq!(diff::diff(&new, &new).to_string(), "{}");
+/// assert_eq!(diff(&old, &new).to_string(), r#"{"0":"2"}"#);
+/// assert_eq!(diff(&new, &new).to_string(), "{}");
 /// ```
 pub fn diff(old: &Node, new: &Node) -> Value {
     match diff_node(old, new) {

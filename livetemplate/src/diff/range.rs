@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::diff_slot;
+use crate::protocol::update::ListOp;
 use crate::tree::{item_json, range_json, Range, Slot};
 
 /// `None` when nothing changed; list operations when both loops are keyed
@@ -45,12 +46,12 @@ fn keyed_ops(old: &Range, new: &Range) -> Option<Value> {
     }
     let mut ops = Vec::new();
     for key in old_keys.iter().filter(|k| !new_at.contains_key(*k)) {
-        ops.push(json!(["r", key]));
+        ops.push(ListOp::Remove(key).into_json());
     }
     for (j, key) in new_keys.iter().enumerate() {
         if let Some(&i) = old_at.get(key) {
             if let Some(changes) = diff_item(&old.items[i], &new.items[j]) {
-                ops.push(json!(["u", key, changes]));
+                ops.push(ListOp::Update(key, changes).into_json());
             }
         }
     }
@@ -66,9 +67,9 @@ fn keyed_ops(old: &Range, new: &Range) -> Option<Value> {
             .map(|(_, item)| item_json(item))
             .collect();
         if !added.is_empty() {
-            ops.push(json!(["a", added]));
+            ops.push(ListOp::Append(added, None).into_json());
         }
-        ops.push(json!(["o", new_keys]));
+        ops.push(ListOp::Order(new_keys).into_json());
     }
     Some(Value::Array(ops))
 }
@@ -95,7 +96,7 @@ fn updates_in_place(old: &Range, new: &Range, slot: usize, new_keys: &[&str]) ->
             continue;
         }
         if let Some(changes) = diff_item(old_item, new_item) {
-            ops.push(json!(["u", key, changes]));
+            ops.push(ListOp::Update(key, changes).into_json());
         }
     }
     Some(Value::Array(ops))
@@ -114,11 +115,14 @@ fn insert_in_place(
     for (key, item) in new_keys.iter().zip(&new.items) {
         if old_at.contains_key(key) {
             if !run.is_empty() {
-                let items = Value::Array(std::mem::take(&mut run));
-                ops.push(match anchor {
-                    None => json!(["p", items]),
-                    Some(after) => json!(["i", after, items]),
-                });
+                let items = std::mem::take(&mut run);
+                ops.push(
+                    match anchor {
+                        None => ListOp::Prepend(items, None),
+                        Some(after) => ListOp::Insert(after, items),
+                    }
+                    .into_json(),
+                );
             }
             anchor = Some(key);
         } else {
@@ -126,7 +130,7 @@ fn insert_in_place(
         }
     }
     if !run.is_empty() {
-        ops.push(json!(["a", run]));
+        ops.push(ListOp::Append(run, None).into_json());
     }
 }
 

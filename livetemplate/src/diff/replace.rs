@@ -7,12 +7,13 @@
 //! old value had and the new one does not, as `null`, at every depth where
 //! both are objects — which the client renders as nothing.
 
+use crate::protocol::update::{ELSE, ITEMS, RANGE_META};
 use serde_json::Value;
 
 use crate::tree::{Node, Range, Slot};
 
 /// Keys of a range (or a node) that are not slots.
-const RANGE_KEYS: [&str; 3] = ["d", "m", "else"];
+const RANGE_KEYS: [&str; 3] = [ITEMS, RANGE_META, ELSE];
 
 /// Marks in `json` (the new value, whole) what the client keeps from `old`.
 pub(super) fn forget_stale(json: &mut Value, old: &Slot) {
@@ -33,7 +34,7 @@ pub(super) fn forget_stale_range(json: &mut Value, old: &Range) {
             map.insert((*key).into(), Value::Null);
         }
     }
-    if let (Some(new_else), Some(old_else)) = (map.get_mut("else"), &old.else_node) {
+    if let (Some(new_else), Some(old_else)) = (map.get_mut(ELSE), &old.else_node) {
         forget_stale_slots(new_else, old_else);
     }
 }

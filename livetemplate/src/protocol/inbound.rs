@@ -34,6 +34,9 @@ pub enum FrameError {
     /// A binary frame where JSON text was expected.
     #[error("binary frames are not part of the protocol")]
     Binary,
+    /// A body (or a form field in it) that is not valid UTF-8.
+    #[error("the message is not valid UTF-8")]
+    NotUtf8,
 }
 
 impl FrameError {
@@ -43,12 +46,14 @@ impl FrameError {
             FrameError::Malformed(_) => "malformed_message",
             FrameError::TooLarge { .. } => "message_too_large",
             FrameError::Binary => "binary_frame",
+            FrameError::NotUtf8 => "not_utf8",
         }
     }
 }
 
 impl ClientMessage {
-    /// Parses a text frame.
+    /// Parses a text frame: a JSON object (an array, which serde would
+    /// also take for this struct, is not the protocol's form).
     pub fn parse(text: &str, limit: usize) -> Result<ClientMessage, FrameError> {
         if text.len() > limit {
             return Err(FrameError::TooLarge {
@@ -56,7 +61,18 @@ impl ClientMessage {
                 limit,
             });
         }
+        if !text.trim_start().starts_with('{') {
+            return Err(FrameError::Malformed(
+                "expected a JSON object {\"action\": …, \"data\": …}".into(),
+            ));
+        }
         serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))
+    }
+
+    /// Parses a POSTed JSON body, which must be UTF-8.
+    pub fn parse_bytes(body: &[u8], limit: usize) -> Result<ClientMessage, FrameError> {
+        let text = std::str::from_utf8(body).map_err(|_| FrameError::NotUtf8)?;
+        ClientMessage::parse(text, limit)
     }
 
     /// The action this message asks for.
@@ -103,6 +119,17 @@ mod tests {
             ClientMessage::parse("[1]", 100),
             Err(FrameError::Malformed(_))
         ));
+        assert!(
+            matches!(
+                ClientMessage::parse(r#"["ringAll",{}]"#, 100),
+                Err(FrameError::Malformed(_))
+            ),
+            "only the object form is an action"
+        );
+        assert_eq!(
+            ClientMessage::parse_bytes(b"{\"action\":\"a\xff\"}", 100).unwrap_err(),
+            FrameError::NotUtf8
+        );
         assert_eq!(
             ClientMessage::parse(&"x".repeat(101), 100).unwrap_err(),
             FrameError::TooLarge {

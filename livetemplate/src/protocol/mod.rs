@@ -1,11 +1,13 @@
 //! The wire protocol of `@livetemplate/client`: what arrives on the socket
 //! (or in a POST) and what goes back.
 
+pub(crate) mod form;
 mod inbound;
 mod outbound;
+pub(crate) mod update;
 
-pub use inbound::{ClientMessage, FrameError};
-pub use outbound::{Envelope, ErrorFrame, Meta};
+pub(crate) use inbound::{ClientMessage, FrameError};
+pub(crate) use outbound::{Envelope, ErrorFrame};
 
 /// Capabilities announced in the first frame.
 pub(crate) const CAPABILITIES: &[&str] = &[];

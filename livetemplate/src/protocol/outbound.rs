@@ -83,6 +83,11 @@ impl ErrorFrame {
         }
     }
 
+    /// The error frame for a frame the server could not take.
+    pub fn of(error: &super::FrameError) -> ErrorFrame {
+        ErrorFrame::new(error.code(), error.to_string())
+    }
+
     /// The frame as JSON text.
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

@@ -29,6 +29,14 @@ pub struct RedisBus {
     runtime: Handle,
 }
 
+impl std::fmt::Debug for RedisBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBus")
+            .field("url", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
 impl RedisBus {
     pub(super) fn new(redis: &Redis) -> RedisBus {
         RedisBus {

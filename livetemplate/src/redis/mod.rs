@@ -1,4 +1,4 @@
-//! Redis for several instances (feature `redis`): a [`Bus`](crate::Bus)
+//! Redis for several instances (feature `redis`): a [`Bus`](crate::cluster::Bus)
 //! over pub/sub, so pushes reach connections on every instance, and a
 //! [`Store`](crate::Store) for persisted fields, so a reconnect to another
 //! instance (or a restarted one) restores them.
@@ -7,10 +7,11 @@
 //! use livetemplate::{redis::Redis, LiveTemplate, Templates};
 //! # async fn run() -> Result<(), livetemplate::redis::RedisError> {
 //! let redis = Redis::connect("redis://127.0.0.1:6379").await?;
-//! let live = LiveTemplate::new(Templates::from_dir("templates"))
+//! let live = LiveTemplate::builder(Templates::from_dir("templates"))
 //!     .instance_name("a")
 //!     .bus(redis.bus())
-//!     .store(redis.store());
+//!     .store(redis.store())
+//!     .build();
 //! # Ok(()) }
 //! ```
 
@@ -63,6 +64,14 @@ pub enum RedisError {
     },
 }
 
+impl std::fmt::Debug for Redis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redis")
+            .field("url", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Redis {
     /// Connects to the server at `url` (`redis://[:password@]host:port[/db]`)
     /// and checks that it answers. Must run inside a Tokio runtime, whose
@@ -98,12 +107,12 @@ impl Redis {
         })
     }
 
-    /// A bus over the channel `lvt:bus`, for [`LiveTemplate::bus`](crate::LiveTemplate::bus).
+    /// A bus over the channel `lvt:bus`, for [`Builder::bus`](crate::Builder::bus).
     pub fn bus(&self) -> RedisBus {
         RedisBus::new(self)
     }
 
-    /// A store under the keys `lvt:store:*`, for [`LiveTemplate::store`](crate::LiveTemplate::store).
+    /// A store under the keys `lvt:store:*`, for [`Builder::store`](crate::Builder::store).
     pub fn store(&self) -> RedisStore {
         RedisStore::new(self)
     }

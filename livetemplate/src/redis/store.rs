@@ -22,6 +22,12 @@ pub struct RedisStore {
     link: Arc<Link>,
 }
 
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").finish_non_exhaustive()
+    }
+}
+
 impl RedisStore {
     pub(super) fn new(redis: &Redis) -> RedisStore {
         RedisStore {

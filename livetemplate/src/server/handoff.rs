@@ -19,14 +19,14 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::redirect::{same_site, see_other};
-use super::{cookie, origin, LiveTemplate};
-use crate::identity::Identity;
+use super::{origin, LiveTemplate};
+use crate::identity::{cookie, Identity};
+use crate::redirect::{same_site, see_other};
 
 /// Where the hand-off routes live.
 pub const HANDOFF_PATH: &str = "/_lvt/handoff";
 
-/// How long a link works, unless [`LiveTemplate::handoff_ttl`] says otherwise.
+/// How long a link works, unless [`Builder::handoff_ttl`](crate::Builder::handoff_ttl) says otherwise.
 pub const DEFAULT_HANDOFF_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// Links not yet used; expired ones are dropped as new ones are made.
@@ -52,7 +52,7 @@ enum Refusal {
 
 impl Handoffs {
     fn issue(&self, identity: Identity, ttl: Duration) -> String {
-        let token = cookie::random_id();
+        let token = crate::random::id();
         let now = Instant::now();
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         open.retain(|_, t| t.expires > now);

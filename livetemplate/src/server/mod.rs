@@ -2,13 +2,16 @@
 //! pages, and serves the client script.
 
 mod assets;
-pub(crate) mod cookie;
+mod builder;
 mod handoff;
 mod origin;
 mod page;
-pub(crate) mod redirect;
+mod socket;
+
+pub use builder::Builder;
 
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use axum::routing::{get, post, MethodRouter};
@@ -17,19 +20,38 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::{Bus, Cluster};
-use crate::context::TopicRules;
-use crate::controller::{action_key, Actions, Controller};
-use crate::identity::{Authenticator, Identity};
+use crate::controller::{action_key, Actions, Caller, Controller, TopicRules};
+use crate::dispatch::{Dispatch, Persist};
+use crate::identity::{cookie, Authenticator, Identity};
 use crate::metrics::Metrics;
-use crate::session::{Dispatch, Persist, Registry, Sessions};
-use crate::store::{MemoryStore, Store};
+use crate::session::{Registry, Sessions};
+use crate::store::Store;
 use crate::template::{actions::action_names, Templates};
-use crate::trace::{Trace, Tracer};
+use crate::trace::Tracer;
 
 pub use assets::CLIENT_SCRIPT_PATH;
 pub use handoff::{DEFAULT_HANDOFF_TTL, HANDOFF_PATH};
 
 /// The runtime: templates, settings and gauges shared by every live page.
+/// Cheap to clone; every clone is the same runtime.
+///
+/// Settings are made on a [`Builder`] before the runtime exists, so none
+/// can be made after a page was built:
+///
+/// ```
+/// use livetemplate::{LiveTemplate, Templates};
+/// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+///     .allow_origin("https://app.example")
+///     .max_message_bytes(16 * 1024)
+///     .build();
+/// ```
+///
+/// ```compile_fail
+/// # use livetemplate::{LiveTemplate, Templates};
+/// let live = LiveTemplate::new(Templates::from_dir("templates"));
+/// // Settings are the builder's: a built runtime has none to change.
+/// let live = live.max_message_bytes(1024);
+/// ```
 ///
 /// ```no_run
 /// use livetemplate::{LiveTemplate, Templates};
@@ -50,7 +72,20 @@ pub struct LiveTemplate {
     inner: Arc<Shared>,
 }
 
-struct Shared {
+impl fmt::Debug for LiveTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shared = &self.inner;
+        f.debug_struct("LiveTemplate")
+            .field("instance", &shared.instance)
+            .field("allowed_origins", &shared.allowed_origins)
+            .field("max_message_bytes", &shared.max_message_bytes)
+            .field("bus", &shared.bus.as_ref().map(|b| b.describe()))
+            .field("handoff_ttl", &shared.handoff_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Shared {
     templates: Templates,
     metrics: Arc<Metrics>,
     allowed_origins: Vec<String>,
@@ -73,6 +108,7 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// A live page could not be set up.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LiveError {
     /// The template names an action the controller does not handle.
     #[error("template {template:?} uses action {action:?}, but the controller has no handler for it (handlers: {})", handlers.join(", "))]
@@ -84,133 +120,58 @@ pub enum LiveError {
         /// The handlers the controller registered.
         handlers: Vec<String>,
     },
+    /// The template lets a client send an action registered with
+    /// [`Actions::on_server`](crate::Actions::on_server).
+    #[error("template {template:?} uses action {action:?}, which only the server may run (registered with on_server); register it with on if clients may send it")]
+    ServerOnlyAction {
+        /// The template.
+        template: String,
+        /// The server-only action.
+        action: String,
+    },
     /// Two handlers were registered under names that are the same action.
     #[error("action {0:?} is registered twice (names are compared ignoring case, '_' and '-')")]
     DuplicateHandler(String),
+    /// [`Controller::PERSIST`] names a field the state does not have.
+    #[error("PERSIST names {field:?}, which is not a field of the state {state} (its fields: {})", fields.join(", "))]
+    UnknownPersistField {
+        /// The name in `PERSIST`.
+        field: String,
+        /// The state type.
+        state: &'static str,
+        /// The fields the state has (its `Default` value, serialized).
+        fields: Vec<String>,
+    },
+    /// [`Controller::PERSIST`] is set, but the state does not serialize to
+    /// an object with fields.
+    #[error("PERSIST needs a state that serializes to an object with fields; {state} does not")]
+    PersistWithoutFields {
+        /// The state type.
+        state: &'static str,
+    },
     /// The template (or layout) does not exist.
     #[error("template {0:?} not found")]
     TemplateNotFound(String),
+    /// The layout's context did not serialize.
+    #[error("the layout context for {layout:?} did not serialize")]
+    LayoutContext {
+        /// The layout.
+        layout: String,
+        /// What serde reported.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl LiveTemplate {
-    /// A runtime rendering `templates`.
+    /// A runtime rendering `templates`, with the default settings.
     pub fn new(templates: Templates) -> LiveTemplate {
-        LiveTemplate {
-            inner: Arc::new(Shared {
-                templates,
-                metrics: Arc::new(Metrics::default()),
-                allowed_origins: Vec::new(),
-                max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-                shutdown: CancellationToken::new(),
-                tracer: None,
-                registry: OnceLock::new(),
-                instance: Arc::from(format!("instance-{}", &cookie::random_id()[..6])),
-                bus: None,
-                authenticator: None,
-                topics: Arc::new(|_, _| false),
-                store: Arc::new(MemoryStore::default()),
-                handoffs: handoff::Handoffs::default(),
-                handoff_ttl: DEFAULT_HANDOFF_TTL,
-            }),
-        }
+        Builder::new(templates).build()
     }
 
-    fn with(mut self, f: impl FnOnce(&mut Shared)) -> LiveTemplate {
-        match Arc::get_mut(&mut self.inner) {
-            Some(shared) => f(shared),
-            None => {
-                tracing::warn!("LiveTemplate settings must be made before pages are built; ignored")
-            }
-        }
-        self
-    }
-
-    /// Also accept WebSocket connections and POSTs from `origin`
-    /// (`scheme://host[:port]`); the page's own origin is always accepted.
-    pub fn allow_origin(self, origin: impl Into<String>) -> LiveTemplate {
-        let origin = origin::normalize(&origin.into());
-        self.with(|s| s.allowed_origins.push(origin))
-    }
-
-    /// The largest inbound message answered normally (default 64 KiB).
-    pub fn max_message_bytes(self, bytes: usize) -> LiveTemplate {
-        self.with(|s| s.max_message_bytes = bytes)
-    }
-
-    /// Calls `f` with every update sent to a client over its WebSocket, and
-    /// the HTML the client must show after it: for logging what goes over
-    /// the wire, or for checking a client against the server.
-    ///
-    /// ```
-    /// use livetemplate::{LiveTemplate, Templates};
-    /// let live = LiveTemplate::new(Templates::from_dir("templates"))
-    ///     .trace(|t| tracing::debug!(view = t.view, update = %t.update, "update"));
-    /// ```
-    pub fn trace(self, f: impl Fn(&Trace<'_>) + Send + Sync + 'static) -> LiveTemplate {
-        self.with(|s| s.tracer = Some(Arc::new(f)))
-    }
-
-    /// Decides who requests are (user id and session group); without one,
-    /// every browser is anonymous and its tabs are one group.
-    pub fn authenticator(self, authenticator: impl Authenticator) -> LiveTemplate {
-        self.with(|s| s.authenticator = Some(Arc::new(authenticator)))
-    }
-
-    /// Which topics connections may subscribe and publish to, beyond their
-    /// own (`user:<id>`, `group:<id>`). Denied unless this says yes.
-    ///
-    /// ```
-    /// # use livetemplate::{LiveTemplate, Templates};
-    /// let live = LiveTemplate::new(Templates::from_dir("templates"))
-    ///     // Signed-in users may join rooms; nobody else, nothing else.
-    ///     .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"));
-    /// ```
-    pub fn allow_topics(
-        self,
-        rule: impl Fn(&Identity, &str) -> bool + Send + Sync + 'static,
-    ) -> LiveTemplate {
-        self.with(|s| s.topics = Arc::new(rule))
-    }
-
-    /// Names this instance among several sharing a [`bus`](Self::bus)
-    /// (default: `instance-` and six random characters). Shown by
-    /// [`Sessions::cluster`]; each instance needs its own.
-    pub fn instance_name(self, name: impl Into<String>) -> LiveTemplate {
-        let name: Arc<str> = Arc::from(name.into());
-        self.with(|s| s.instance = name)
-    }
-
-    /// Shares this runtime's sessions with other instances over `bus`:
-    /// `trigger_action`, `sync`, broadcasts, topic publishes and pushes to
-    /// a user reach connections on every instance, and "no live
-    /// connection" means none on any instance. Without a bus an instance
-    /// is on its own (nothing else needed). The bus starts with the first
-    /// page built (inside a Tokio runtime).
-    ///
-    /// ```no_run
-    /// # #[cfg(feature = "redis")]
-    /// # async fn run() -> Result<(), livetemplate::redis::RedisError> {
-    /// use livetemplate::{redis::Redis, LiveTemplate, Templates};
-    /// let redis = Redis::connect("redis://127.0.0.1:6379").await?;
-    /// let live = LiveTemplate::new(Templates::from_dir("templates"))
-    ///     .instance_name("a")
-    ///     .bus(redis.bus())
-    ///     .store(redis.store());
-    /// # Ok(()) }
-    /// ```
-    pub fn bus(self, bus: impl Bus) -> LiveTemplate {
-        let bus: Arc<dyn Bus> = Arc::new(bus);
-        self.with(|s| s.bus = Some(bus))
-    }
-
-    /// Where persisted fields ([`Controller::PERSIST`]) are kept (default: memory).
-    pub fn store(self, store: impl Store) -> LiveTemplate {
-        self.with(|s| s.store = Arc::new(store))
-    }
-
-    /// How long a hand-off link works (default 5 minutes); see [`HANDOFF_PATH`].
-    pub fn handoff_ttl(self, ttl: std::time::Duration) -> LiveTemplate {
-        self.with(|s| s.handoff_ttl = ttl)
+    /// Starts a runtime whose settings differ from the defaults.
+    pub fn builder(templates: Templates) -> Builder {
+        Builder::new(templates)
     }
 
     /// Who a request is, and the anonymous session id to set as a cookie
@@ -227,7 +188,7 @@ impl LiveTemplate {
         match cookie::session_id(headers) {
             Some(id) => (Identity::anonymous(id), None),
             None => {
-                let id = cookie::random_id();
+                let id = crate::random::id();
                 (Identity::anonymous(id.clone()), Some(id))
             }
         }
@@ -305,23 +266,35 @@ pub struct PageBuilder<C: Controller> {
     live: LiveTemplate,
     template: String,
     controller: C,
-    layout: Option<(String, serde_json::Value)>,
+    layout: Option<(String, Result<serde_json::Value, serde_json::Error>)>,
+}
+
+impl<C: Controller> fmt::Debug for PageBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageBuilder")
+            .field("template", &self.template)
+            .field("controller", &std::any::type_name::<C>())
+            .field("layout", &self.layout.as_ref().map(|(name, _)| name))
+            .finish_non_exhaustive()
+    }
 }
 
 impl<C: Controller> PageBuilder<C> {
     /// Renders the page inside `layout`, a plain (not live) template that
     /// places the live region with `{{ live }}` and loads the client with
-    /// `<script src="{{ client_script }}">`. `ctx` is available to it as `page`.
+    /// `<script src="{{ client_script }}">`. `ctx` is available to it as
+    /// `page`, and the signed-in user as `user`.
     pub fn layout(mut self, layout: &str, ctx: impl Serialize) -> Self {
-        let ctx = serde_json::to_value(ctx).unwrap_or_default();
-        self.layout = Some((layout.to_string(), ctx));
+        self.layout = Some((layout.to_string(), serde_json::to_value(ctx)));
         self
     }
 
     /// Checks the page and returns its route (GET, HEAD, POST and the WebSocket).
     ///
-    /// Fails when the template is missing or uses an action the controller
-    /// does not handle, so a typo is found at start-up, not on a click.
+    /// Fails when the template is missing, uses an action the controller
+    /// does not handle (or one only the server may run), or when
+    /// [`PERSIST`](Controller::PERSIST) names a field the state does not
+    /// have — so a typo is found at start-up, not on a click.
     pub fn build<S: Clone + Send + Sync + 'static>(self) -> Result<MethodRouter<S>, LiveError> {
         let shared = &self.live.inner;
         let actions = Actions::<C>::collect();
@@ -333,19 +306,37 @@ impl<C: Controller> PageBuilder<C> {
             .source(&self.template)
             .ok_or_else(|| LiveError::TemplateNotFound(self.template.clone()))?;
         for action in action_names(&source) {
-            if actions.get(&action).is_none() && !is_reserved(&action) {
-                return Err(LiveError::MissingHandler {
-                    template: self.template.clone(),
-                    action,
-                    handlers: actions.names(),
-                });
+            match actions.caller(&action) {
+                Some(Caller::Client) => {}
+                Some(Caller::Server) => {
+                    return Err(LiveError::ServerOnlyAction {
+                        template: self.template.clone(),
+                        action,
+                    })
+                }
+                None if is_reserved(&action) => {}
+                None => {
+                    return Err(LiveError::MissingHandler {
+                        template: self.template.clone(),
+                        action,
+                        handlers: actions.names(),
+                    })
+                }
             }
         }
-        if let Some((layout, _)) = &self.layout {
-            if shared.templates.source(layout).is_none() {
-                return Err(LiveError::TemplateNotFound(layout.clone()));
+        check_persisted_fields::<C>()?;
+        let layout = match self.layout {
+            None => None,
+            Some((layout, ctx)) => {
+                if shared.templates.source(&layout).is_none() {
+                    return Err(LiveError::TemplateNotFound(layout));
+                }
+                match ctx {
+                    Ok(ctx) => Some((layout, ctx)),
+                    Err(source) => return Err(LiveError::LayoutContext { layout, source }),
+                }
             }
-        }
+        };
         let persist = (!C::PERSIST.is_empty()).then(|| Persist {
             store: shared.store.clone(),
             fields: C::PERSIST,
@@ -368,7 +359,27 @@ impl<C: Controller> PageBuilder<C> {
             tracer: shared.tracer.clone(),
             persist,
         };
-        Ok(page::routes(dispatch, self.live.clone(), self.layout))
+        Ok(page::routes(dispatch, self.live.clone(), layout))
+    }
+}
+
+/// Every name in `C::PERSIST` must be a field of the state, as its
+/// `Default` value serializes: a misspelt name would persist nothing.
+fn check_persisted_fields<C: Controller>() -> Result<(), LiveError> {
+    if C::PERSIST.is_empty() {
+        return Ok(());
+    }
+    let state = std::any::type_name::<C::State>();
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(C::State::default()) else {
+        return Err(LiveError::PersistWithoutFields { state });
+    };
+    match C::PERSIST.iter().find(|f| !fields.contains_key(**f)) {
+        None => Ok(()),
+        Some(field) => Err(LiveError::UnknownPersistField {
+            field: field.to_string(),
+            state,
+            fields: fields.keys().cloned().collect(),
+        }),
     }
 }
 

@@ -15,13 +15,15 @@ use axum::Json;
 use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
 
-use super::{cookie, origin, redirect, LiveTemplate, CLIENT_SCRIPT_PATH};
-use crate::context::Link;
-use crate::controller::Controller;
-use crate::identity::Identity;
+use super::socket::{serve_socket, SocketConfig};
+use super::{origin, LiveTemplate, CLIENT_SCRIPT_PATH};
+use crate::controller::{Caller, Controller, Link};
+use crate::dispatch::{Dispatch, View};
+use crate::identity::{cookie, Identity};
 use crate::lock::lock;
-use crate::protocol::{ClientMessage, Envelope, ErrorFrame};
-use crate::session::{serve_socket, Dispatch, SocketConfig, TaskScope, View};
+use crate::protocol::{form, ClientMessage, Envelope, ErrorFrame};
+use crate::redirect;
+use crate::session::TaskScope;
 use crate::template::RenderCache;
 
 /// Most HTTP-mode views kept (one per session group that POSTs without a socket).
@@ -79,7 +81,7 @@ fn finish(mut response: Response, new_session: Option<&str>) -> Response {
 async fn head_page(headers: HeaderMap) -> Response {
     let new = cookie::session_id(&headers)
         .is_none()
-        .then(cookie::random_id);
+        .then(crate::random::id);
     finish(StatusCode::OK.into_response(), new.as_deref())
 }
 
@@ -142,7 +144,7 @@ async fn get_page<C: Controller>(
     let inner = tree.to_html();
     let wrapper = format!(
         r#"<div data-lvt-id="lvt-{}" data-lvt-loading="true">{inner}</div>"#,
-        &cookie::random_id()[..12]
+        &crate::random::id()[..12]
     );
     let html = match &page.layout {
         Some((layout, ctx)) => {
@@ -264,22 +266,18 @@ async fn post_page<C: Controller>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let (action, data) = if is_json {
-        match ClientMessage::parse(&String::from_utf8_lossy(&body), shared.max_message_bytes) {
-            Ok(msg) => (msg.action_name().to_string(), msg.data_map()),
-            Err(e) => {
-                return finish(
-                    (
-                        StatusCode::BAD_REQUEST,
-                        Json(ErrorFrame::new(e.code(), e.to_string())),
-                    )
-                        .into_response(),
-                    new_session,
-                )
-            }
-        }
+    let parsed = if is_json {
+        ClientMessage::parse_bytes(&body, shared.max_message_bytes)
+            .map(|msg| (msg.action_name().to_string(), msg.data_map()))
     } else {
-        form_action(&body)
+        form::action(&body)
+    };
+    let (action, data) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let refusal = (StatusCode::BAD_REQUEST, Json(ErrorFrame::of(&e)));
+            return finish(refusal.into_response(), new_session);
+        }
     };
 
     let dispatch = &page.dispatch;
@@ -320,9 +318,9 @@ async fn post_page<C: Controller>(
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
         };
-        let outcome = dispatch.run(view, &action, Arc::new(data), &link, true);
+        let outcome = dispatch.run(view, &action, Arc::new(data), &link, Caller::Client);
         if let Some(effects) = outcome.effects {
-            dispatch.spread(&link, effects, true);
+            dispatch.spread(&link, effects, Caller::Client);
         }
         break Envelope::update(outcome.update, &view.errors, Some(&action));
     };
@@ -336,61 +334,6 @@ async fn post_page<C: Controller>(
             .to_string();
         finish(redirect::see_other(&location, None), new_session)
     }
-}
-
-/// The action of a urlencoded form: `lvt-action`, else `lvt-submitter`, else
-/// the one field with an empty value (`<button name="save">` arrives as
-/// `save=`), else `submit`. Other fields are the data.
-fn form_action(body: &[u8]) -> (String, Map<String, Value>) {
-    let pairs: Vec<(String, String)> = form_urlencoded(body);
-    let find = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-    let action = find("lvt-action")
-        .or_else(|| find("lvt-submitter"))
-        .or_else(|| {
-            let empty: Vec<_> = pairs.iter().filter(|(_, v)| v.is_empty()).collect();
-            (empty.len() == 1).then(|| empty[0].0.clone())
-        })
-        .unwrap_or_else(|| "submit".to_string());
-    let mut data = Map::new();
-    for (k, v) in pairs {
-        if k != "lvt-action" && k != "lvt-submitter" && k != action {
-            data.insert(k, Value::String(v));
-        }
-    }
-    (action, data)
-}
-
-fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi * 16 + lo);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_websocket(headers: &HeaderMap) -> bool {
@@ -430,17 +373,5 @@ mod tests {
         assert_eq!(copy[header::COOKIE], "xxxxx");
         let inside = buffer.as_ptr_range();
         assert!(!inside.contains(&copy[header::COOKIE].as_bytes().as_ptr()));
-    }
-
-    #[test]
-    fn form_action_rules() {
-        assert_eq!(form_action(b"startTimer=").0, "startTimer");
-        let (action, data) = form_action(b"title=Hi+there&save=");
-        assert_eq!(action, "save");
-        assert_eq!(data["title"], "Hi there");
-        assert_eq!(form_action(b"lvt-action=go&x=").0, "go");
-        assert_eq!(form_action(b"a=1").0, "submit");
-        assert_eq!(percent_decode("%3Cb%3E%"), "<b>%");
-        assert_eq!(percent_decode("%éx%4"), "%éx%4");
     }
 }

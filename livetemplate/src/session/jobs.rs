@@ -11,10 +11,12 @@ use super::Registry;
 /// pushed to the tab like an action's.
 ///
 /// ```no_run
-/// # use livetemplate::{Context, Job};
+/// # use livetemplate::{Actions, Context, Controller};
 /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Export { progress: u8, done: bool }
-/// # fn start(ctx: &mut Context) {
-/// ctx.spawn_job(|job: Job<Export>| async move {
+/// # struct Exporter;
+/// # impl Controller for Exporter { type State = Export; fn actions(_: &mut Actions<Self>) {} }
+/// # fn start(ctx: &mut Context<Exporter>) {
+/// ctx.spawn_job(|job| async move {
 ///     for step in 1..=10u8 {
 ///         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 ///         job.update(move |s| s.progress = step * 10);
@@ -28,6 +30,14 @@ pub struct Job<S> {
     /// The connection; `None` when the job was started over HTTP.
     pub(crate) conn: Option<u64>,
     pub(crate) state: PhantomData<fn(&mut S)>,
+}
+
+impl<S> std::fmt::Debug for Job<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("connection", &self.conn)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> Clone for Job<S> {
@@ -49,10 +59,14 @@ impl<S: 'static> Job<S> {
         };
         self.registry.apply(
             conn,
-            Box::new(move |state| {
-                if let Some(state) = state.downcast_mut::<S>() {
-                    change(state);
-                }
+            Box::new(move |state| match state.downcast_mut::<S>() {
+                Some(state) => change(state),
+                // `Context::spawn_job` types the job with its controller's
+                // state, so this cannot happen; say so loudly if it does.
+                None => tracing::error!(
+                    state = std::any::type_name::<S>(),
+                    "a job's update was for another state type; dropped"
+                ),
             }),
         )
     }

@@ -8,18 +8,14 @@
 //! its own state. [`Sessions`] hands them out to code outside any
 //! connection: HTTP handlers, webhooks, jobs.
 
-mod connection;
-mod dispatch;
+#[cfg(test)]
+mod cluster_tests;
 mod jobs;
-mod persist;
 mod registry;
 mod tasks;
 
-pub(crate) use connection::{serve_socket, SocketConfig};
-pub(crate) use dispatch::{Dispatch, View};
 pub use jobs::Job;
-pub(crate) use persist::Persist;
-pub(crate) use registry::{ConnInfo, Push, Registry, Target};
+pub(crate) use registry::{ConnInfo, Push, Registry, StateChange, Target};
 pub(crate) use tasks::TaskScope;
 
 use std::sync::Arc;
@@ -51,24 +47,50 @@ pub struct Session {
 }
 
 /// Why a push could not be made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// No connection of the session is live (or none handles the action):
     /// the documented signal for a background task to stop.
     #[error("session group has no live connection")]
     NoLiveConnection,
-    /// The data did not serialize to a JSON object.
-    #[error("action data must be a JSON object (or null): {0}")]
-    InvalidData(String),
+    /// The data serialized to something other than a JSON object or null
+    /// (its JSON kind is named).
+    #[error("action data must be a JSON object or null, not {0}")]
+    NotAnObject(&'static str),
+    /// The data did not serialize.
+    #[error("action data could not be serialized")]
+    Serialize(#[source] serde_json::Error),
+}
+
+impl PartialEq for SessionError {
+    /// Same variant (and kind); serialization errors are never equal.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (SessionError::NoLiveConnection, SessionError::NoLiveConnection) => true,
+            (SessionError::NotAnObject(a), SessionError::NotAnObject(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// Action data as the handlers see it: an object (null is empty).
 pub(crate) fn data_map(data: impl Serialize) -> Result<Map<String, Value>, SessionError> {
-    match serde_json::to_value(data) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(Value::Null) => Ok(Map::new()),
-        Ok(other) => Err(SessionError::InvalidData(format!("got {other}"))),
-        Err(e) => Err(SessionError::InvalidData(e.to_string())),
+    match serde_json::to_value(data).map_err(SessionError::Serialize)? {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        Value::Bool(_) => Err(SessionError::NotAnObject("a boolean")),
+        Value::Number(_) => Err(SessionError::NotAnObject("a number")),
+        Value::String(_) => Err(SessionError::NotAnObject("a string")),
+        Value::Array(_) => Err(SessionError::NotAnObject("an array")),
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
     }
 }
 
@@ -77,7 +99,7 @@ impl Session {
     /// and pushes each one's update. Returns how many connections it
     /// reached, or [`SessionError::NoLiveConnection`] when there were none.
     ///
-    /// With a [`bus`](crate::LiveTemplate::bus), connections on other
+    /// With a [`bus`](crate::Builder::bus), connections on other
     /// instances count too, as they last reported them (see the
     /// [`cluster`](crate::cluster) module for how quickly that converges).
     ///
@@ -119,6 +141,12 @@ pub struct Sessions {
     pub(crate) registry: Arc<Registry>,
 }
 
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").finish_non_exhaustive()
+    }
+}
+
 impl Sessions {
     fn session(&self, target: Target) -> Session {
         Session {
@@ -137,7 +165,7 @@ impl Sessions {
         self.session(Target::Group(Arc::from(group)))
     }
 
-    /// How this instance sees the others (with a [`bus`](crate::LiveTemplate::bus)):
+    /// How this instance sees the others (with a [`bus`](crate::Builder::bus)):
     /// its name, the link, the peers and their connections, resyncs.
     pub fn cluster(&self) -> ClusterStatus {
         self.registry.cluster_status()

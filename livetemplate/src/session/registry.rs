@@ -10,12 +10,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cluster::{Cluster, ClusterStatus, Presence, Scope};
+use crate::cluster::{Address, Cluster, ClusterStatus, Local, Presence, Scope};
 use crate::lock::lock;
 
 /// A change to a connection's state from a job; it downcasts the state to
@@ -30,6 +29,9 @@ pub(crate) enum Push {
         /// Shared by every connection the push goes to.
         data: Arc<Map<String, Value>>,
     },
+    /// Follow a client action made on another tab of the group
+    /// (`Controller::SYNC_TABS`).
+    SyncTab,
     /// Change the state directly (a job's update); the connection passes
     /// its state, which the closure downcasts to the controller's type.
     Apply(StateChange),
@@ -40,8 +42,7 @@ pub(crate) enum Push {
 
 /// Which connections a push is for. Pages are named by template, so the
 /// same page on another instance has the same name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
     /// One page's connections in one session group (what `ctx.session()` reaches).
     Page { page: Arc<str>, group: Arc<str> },
@@ -51,6 +52,27 @@ pub(crate) enum Target {
     User(Arc<str>),
     /// Every connection subscribed to a topic.
     Topic(Arc<str>),
+}
+
+impl Target {
+    /// How the other instances are told which connections a push is for.
+    fn address(&self) -> Address {
+        match self.clone() {
+            Target::Page { page, group } => Address::Page { page, group },
+            Target::Group(group) => Address::Group { group },
+            Target::User(user) => Address::User { user },
+            Target::Topic(topic) => Address::Topic { topic },
+        }
+    }
+
+    fn from_address(address: &Address) -> Target {
+        match address.clone() {
+            Address::Page { page, group } => Target::Page { page, group },
+            Address::Group { group } => Target::Group(group),
+            Address::User { user } => Target::User(user),
+            Address::Topic { topic } => Target::Topic(topic),
+        }
+    }
 }
 
 /// Whether a connection's controller has a handler for an action name.
@@ -73,6 +95,8 @@ struct Index {
     topics: HashMap<Arc<str>, HashSet<u64>>,
     /// Cancelled when the group's last connection closes.
     group_tasks: HashMap<Arc<str>, CancellationToken>,
+    /// Named group tasks running now, by group and name.
+    named_tasks: HashSet<(Arc<str>, String)>,
     /// Connections per page and scope: what other instances are told.
     presence: HashMap<Presence, u32>,
     /// Counts changed since the cluster was last told.
@@ -119,7 +143,8 @@ impl Registry {
     /// Makes this registry one instance of `cluster` (once).
     pub(crate) fn join(self: &Arc<Self>, cluster: Arc<Cluster>, shutdown: CancellationToken) {
         if self.cluster.set(cluster.clone()).is_ok() {
-            cluster.start(self, shutdown);
+            let local: Arc<dyn Local> = self.clone();
+            cluster.start(Arc::downgrade(&local), shutdown);
         }
     }
 
@@ -198,10 +223,31 @@ impl Registry {
         let here = self.deliver_here(target, action, data, except);
         match self.cluster.get() {
             Some(cluster) => {
-                cluster.deliver(target, action, data);
+                cluster.deliver(target.address(), action, data);
                 here + self.count_elsewhere(cluster, target, Some(action))
             }
             None => here,
+        }
+    }
+
+    /// The tabs of `page` in `group` (but `except`), here and on the other
+    /// instances, follow a client action made on one of them.
+    pub(crate) fn sync_tabs(&self, page: &Arc<str>, group: &Arc<str>, except: Option<u64>) {
+        self.sync_tabs_except(page, group, except);
+        if let Some(cluster) = self.cluster.get() {
+            cluster.sync_tabs(page.clone(), group.clone());
+        }
+    }
+
+    fn sync_tabs_except(&self, page: &str, group: &str, except: Option<u64>) {
+        let index = self.lock();
+        let Some(ids) = index.groups.get(group) else {
+            return;
+        };
+        for id in ids.iter().filter(|id| Some(**id) != except) {
+            if let Some(conn) = index.conns.get(id).filter(|c| &*c.page == page) {
+                let _ = conn.mailbox.send(Push::SyncTab);
+            }
         }
     }
 
@@ -270,24 +316,6 @@ impl Registry {
         }
     }
 
-    /// Asks every connection of this instance to re-render.
-    pub(crate) fn resync_all(&self) {
-        let index = self.lock();
-        for conn in index.conns.values() {
-            let _ = conn.mailbox.send(Push::Resync);
-        }
-    }
-
-    /// This instance's connections per page and scope.
-    pub(crate) fn presence(&self) -> Vec<(Presence, u32)> {
-        let index = self.lock();
-        index
-            .presence
-            .iter()
-            .map(|(k, n)| (k.clone(), *n))
-            .collect()
-    }
-
     pub(crate) fn subscribe(&self, conn: u64, topic: &str) {
         let mut index = self.lock();
         let topic: Arc<str> = Arc::from(topic);
@@ -324,6 +352,25 @@ impl Registry {
         Some(index.group_tasks.entry(key).or_default().clone())
     }
 
+    /// Claims the name `name` for a task of `group`: `None` while another
+    /// task of the group holds it. The claim ends when dropped.
+    pub(crate) fn claim_group_task(
+        self: &Arc<Self>,
+        group: &str,
+        name: &str,
+    ) -> Option<GroupTaskClaim> {
+        let mut index = self.lock();
+        let (group, _) = index.groups.get_key_value(group)?;
+        let key = (group.clone(), name.to_string());
+        index
+            .named_tasks
+            .insert(key.clone())
+            .then(|| GroupTaskClaim {
+                registry: self.clone(),
+                key,
+            })
+    }
+
     /// Passes count changes on to the cluster, after the index is unlocked.
     fn tell_cluster(&self, mut index: MutexGuard<'_, Index>) {
         let changed = std::mem::take(&mut index.changed);
@@ -337,6 +384,32 @@ impl Registry {
 
     fn lock(&self) -> MutexGuard<'_, Index> {
         lock(&self.index)
+    }
+}
+
+impl Local for Registry {
+    fn deliver_here(&self, to: &Address, action: &str, data: &Map<String, Value>) {
+        Registry::deliver_here(self, &Target::from_address(to), action, data, None);
+    }
+
+    fn sync_tabs_here(&self, page: &str, group: &str) {
+        self.sync_tabs_except(page, group, None);
+    }
+
+    fn presence(&self) -> Vec<(Presence, u32)> {
+        let index = self.lock();
+        index
+            .presence
+            .iter()
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
+    }
+
+    fn resync_all(&self) {
+        let index = self.lock();
+        for conn in index.conns.values() {
+            let _ = conn.mailbox.send(Push::Resync);
+        }
     }
 }
 
@@ -396,6 +469,18 @@ fn remove_id(map: &mut HashMap<Arc<str>, Vec<u64>>, key: &str, id: u64) -> bool 
         map.remove(key);
     }
     emptied
+}
+
+/// A group task's hold on its name; see [`Registry::claim_group_task`].
+pub(crate) struct GroupTaskClaim {
+    registry: Arc<Registry>,
+    key: (Arc<str>, String),
+}
+
+impl Drop for GroupTaskClaim {
+    fn drop(&mut self) {
+        self.registry.lock().named_tasks.remove(&self.key);
+    }
 }
 
 impl Drop for Registration {

@@ -86,25 +86,7 @@ pub(crate) struct Markers {
 impl Markers {
     /// Markers with a fresh random nonce.
     pub(crate) fn random() -> Markers {
-        let mut bytes = [0u8; 12];
-        if getrandom::fill(&mut bytes).is_err() {
-            // Never a guessable (all-zero) nonce: fall back to std's hasher
-            // keys and the clock, which a remote forger cannot see either.
-            use std::hash::{BuildHasher, Hasher};
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or_default(),
-            );
-            let (a, b) = (
-                h.finish(),
-                h.finish().rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15,
-            );
-            bytes[..8].copy_from_slice(&a.to_le_bytes());
-            bytes[8..].copy_from_slice(&b.to_le_bytes()[..4]);
-        }
+        let bytes: [u8; 12] = crate::random::bytes();
         let mut prefix = String::from(OPEN);
         for b in bytes {
             let _ = write!(prefix, "{b:02x}");

@@ -23,11 +23,11 @@ use minijinja::State;
 
 use super::json::{item_value, JsonList};
 use super::marker::{Mark, Markers};
-use crate::tree::{self, Item, Range};
+use crate::tree::{Item, Range};
 
 /// What the previous render of a page made of its item-by-item loops; keep
 /// one per page and pass it to every render of that page
-/// ([`Templates::render_tree_cached`](super::Templates::render_tree_cached)).
+/// ([`unstable::render_tree_cached`](crate::unstable::render_tree_cached)).
 #[derive(Debug, Default)]
 pub struct RenderCache {
     /// Which templates made these entries (their markers' nonce); another
@@ -38,6 +38,7 @@ pub struct RenderCache {
 
 impl RenderCache {
     /// How many loops the cache holds (for tests and metrics).
+    #[cfg(any(test, feature = "unstable"))]
     pub fn loops(&self) -> usize {
         self.loops.len()
     }
@@ -170,7 +171,7 @@ pub(crate) fn render_loop(
             .collect();
         ctx.insert(&target, item_value(item));
         let output = template.render(ctx)?;
-        let node = tree::build(&output, &markers);
+        let node = super::split::build(&output, &markers);
         match &statics {
             Some(s) if *s != node.statics => return declined,
             Some(_) => {}

@@ -13,6 +13,7 @@ mod item_loops;
 mod json;
 pub(crate) mod marker;
 mod memo;
+mod split;
 
 pub use memo::RenderCache;
 
@@ -22,28 +23,38 @@ use std::sync::Arc;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, Value};
 
-use crate::tree::{self, Node};
+use crate::tree::Node;
 use marker::Markers;
 
 /// Where template sources come from: a name → source function.
 type Loader = Arc<dyn Fn(&str) -> Result<Option<String>, minijinja::Error> + Send + Sync>;
 
-/// A set of templates that render to trees.
+/// The templates of a runtime: minijinja, with HTML auto-escaping on for
+/// every template whatever its name.
 ///
 /// ```
 /// use livetemplate::Templates;
 /// use minijinja::context;
 /// let templates = Templates::from_fn(|name| match name {
 ///     "hello.html" => Some("<p>Hello {{ name }}!</p>".into()),
+///     "hello.txt" => Some("Hello {{ name }}!".into()),
 ///     _ => None,
 /// });
-/// let tree = templates.render_tree("hello.html", context! { name => "<Ann>" }).unwrap();
-/// assert_eq!(tree.to_html(), "<p>Hello &lt;Ann&gt;!</p>");
-/// assert_eq!(tree.statics, ["<p>Hello ", "!</p>"]);
+/// let html = templates.render_plain("hello.html", context! { name => "<Ann>" }).unwrap();
+/// assert_eq!(html, "<p>Hello &lt;Ann&gt;!</p>");
+/// // Escaped even where minijinja alone would not (a `.txt` name):
+/// let text = templates.render_plain("hello.txt", context! { name => "<Ann>" }).unwrap();
+/// assert_eq!(text, "Hello &lt;Ann&gt;!");
 /// ```
 #[derive(Clone)]
 pub struct Templates {
     inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
 }
 
 struct Inner {
@@ -89,7 +100,8 @@ impl Templates {
     }
 
     /// Renders `name` with `ctx` to a tree.
-    pub fn render_tree(
+    #[cfg_attr(not(any(test, feature = "unstable")), allow(dead_code))]
+    pub(crate) fn render_tree(
         &self,
         name: &str,
         ctx: impl serde::Serialize,
@@ -101,33 +113,13 @@ impl Templates {
             .get_template(name)
             .and_then(|t| t.render(&ctx))
             .map_err(|live_err| self.plain_error(name, &ctx, live_err))?;
-        Ok(tree::build(&output, &self.inner.markers))
+        Ok(split::build(&output, &self.inner.markers))
     }
 
     /// Renders `name` with a JSON state, reusing what `cache` kept of the
-    /// previous render: the items of a loop whose data did not change keep
-    /// their slots instead of rendering again. Keep one cache per page and
-    /// pass it to each of its renders; the tree is the one
-    /// [`render_tree`](Self::render_tree) makes.
-    ///
-    /// ```
-    /// use livetemplate::{RenderCache, Templates};
-    /// use serde_json::json;
-    /// let templates = Templates::from_fn(|_| {
-    ///     Some("<ul>{% for row in rows %}<li>{{ row.label }}</li>{% endfor %}</ul>".into())
-    /// });
-    /// let state = |label: &str| match json!({ "rows": [{ "label": "a" }, { "label": label }] }) {
-    ///     serde_json::Value::Object(map) => map,
-    ///     _ => unreachable!(),
-    /// };
-    /// let mut cache = RenderCache::default();
-    /// let first = templates.render_tree_cached("list.html", state("b"), &mut cache).unwrap();
-    /// let second = templates.render_tree_cached("list.html", state("c"), &mut cache).unwrap();
-    /// assert_eq!(second.to_html(), "<ul><li>a</li><li>c</li></ul>");
-    /// assert_eq!(first.to_html(), "<ul><li>a</li><li>b</li></ul>");
-    /// assert_eq!(cache.loops(), 1);
-    /// ```
-    pub fn render_tree_cached(
+    /// previous render (see [`crate::unstable::render_tree_cached`]).
+    #[cfg(feature = "unstable")]
+    pub(crate) fn render_tree_cached(
         &self,
         name: &str,
         state: impl Into<Arc<serde_json::Map<String, serde_json::Value>>>,
@@ -151,7 +143,7 @@ impl Templates {
             inner.live.get_template(name).and_then(|t| t.render(&ctx))
         });
         let output = output.map_err(|live_err| self.plain_error(name, &ctx, live_err))?;
-        Ok(tree::build_with(&output, &inner.markers, &mut lifted))
+        Ok(split::build_with(&output, &inner.markers, &mut lifted))
     }
 
     /// The error to report for a failed render: the one the plain template
@@ -203,6 +195,14 @@ pub struct TemplatesBuilder {
     loader: Loader,
     syntax: SyntaxConfig,
     configure: Vec<Configure>,
+}
+
+impl std::fmt::Debug for TemplatesBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemplatesBuilder")
+            .field("configure", &self.configure.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TemplatesBuilder {

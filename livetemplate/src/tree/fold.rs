@@ -5,6 +5,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::protocol::update::{ListOp, ELSE, ID_KEY, ITEMS, ITEM_KEY, RANGE_META, STATICS};
+
 /// An update the client could not apply.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
@@ -37,15 +39,12 @@ pub fn apply_update(state: &mut Value, update: &Value) -> Result<(), TreeError> 
 }
 
 fn is_range(v: &Value) -> bool {
-    v.get("d").is_some_and(Value::is_array) && v.get("s").is_some_and(Value::is_array)
+    v.get(ITEMS).is_some_and(Value::is_array) && v.get(STATICS).is_some_and(Value::is_array)
 }
 
 /// `[["r", "k"], …]`: list operations rather than a value.
 fn is_ops(v: &Value) -> bool {
-    v.as_array()
-        .and_then(|ops| ops.first())
-        .and_then(|op| op.get(0))
-        .is_some_and(Value::is_string)
+    ListOp::is_list(v)
 }
 
 fn has_range_anywhere(v: &Value, depth: usize) -> bool {
@@ -67,7 +66,7 @@ fn deep_merge(existing: &Value, update: &Value) -> Value {
     let (Value::Object(old), Value::Object(new)) = (existing, update) else {
         return update.clone();
     };
-    if new.get("s").is_some_and(Value::is_array) {
+    if new.get(STATICS).is_some_and(Value::is_array) {
         let range_gone = has_range_anywhere(existing, 0) && !has_range_anywhere(update, 0);
         let slot_gone = old.keys().any(|k| is_index(k) && !new.contains_key(k));
         if range_gone || slot_gone {
@@ -89,55 +88,49 @@ fn deep_merge(existing: &Value, update: &Value) -> Value {
     Value::Object(merged)
 }
 
-/// Applies `r`, `u`, `a`, `p`, `i`, `o` to a range in place. Items are found
-/// by `_k`, else by the slot `m.idKey` names; an unknown key is skipped.
+/// Applies list operations to a range in place. Items are found by `_k`,
+/// else by the slot `m.idKey` names; an unknown key is skipped.
 fn apply_ops(range: &mut Value, ops: &Value) {
     let id_key = range
-        .pointer("/m/idKey")
+        .get(RANGE_META)
+        .and_then(|m| m.get(ID_KEY))
         .and_then(Value::as_str)
         .map(str::to_owned);
     let Some(ops) = ops.as_array() else { return };
-    for op in ops {
-        let Some(op) = op.as_array().filter(|op| op.len() >= 2) else {
-            continue;
-        };
-        let kind = op[0].as_str().unwrap_or_default();
-        if matches!(kind, "a" | "p") {
-            if let Some(statics) = op.get(2).filter(|s| s.is_array()) {
-                range["s"] = statics.clone();
-            }
+    for op in ops.iter().filter_map(ListOp::parse) {
+        if let ListOp::Append(_, Some(statics)) | ListOp::Prepend(_, Some(statics)) = &op {
+            range[STATICS] = statics.clone();
         }
-        let Some(items) = range.get_mut("d").and_then(Value::as_array_mut) else {
+        let Some(items) = range.get_mut(ITEMS).and_then(Value::as_array_mut) else {
             return;
         };
-        let find = |items: &[Value], key: &Value| {
-            items.iter().position(|item| {
-                item_key(item, id_key.as_deref()).is_some_and(|k| Some(k) == key.as_str())
-            })
+        let find = |items: &[Value], key: &str| {
+            items
+                .iter()
+                .position(|item| item_key(item, id_key.as_deref()) == Some(key))
         };
-        match kind {
-            "r" => {
-                if let Some(i) = find(items, &op[1]) {
+        match op {
+            ListOp::Remove(key) => {
+                if let Some(i) = find(items, key) {
                     items.remove(i);
                 }
             }
-            "u" => {
-                if let (Some(i), Some(changes)) = (find(items, &op[1]), op.get(2)) {
-                    items[i] = deep_merge(&items[i], changes);
+            ListOp::Update(key, changes) => {
+                if let Some(i) = find(items, key) {
+                    items[i] = deep_merge(&items[i], &changes);
                 }
             }
-            "a" => items.extend(one_or_many(&op[1])),
-            "p" => {
-                items.splice(0..0, one_or_many(&op[1]));
+            ListOp::Append(new, _) => items.extend(new),
+            ListOp::Prepend(new, _) => {
+                items.splice(0..0, new);
             }
-            "i" => {
-                if let (Some(i), Some(new)) = (find(items, &op[1]), op.get(2)) {
-                    items.splice(i + 1..i + 1, one_or_many(new));
+            ListOp::Insert(after, new) => {
+                if let Some(i) = find(items, after) {
+                    items.splice(i + 1..i + 1, new);
                 }
             }
-            "o" => {
+            ListOp::Order(order) => {
                 // Like the client: the new order lists keys; items it leaves out go.
-                let order = op[1].as_array().map(Vec::as_slice).unwrap_or_default();
                 let old = std::mem::take(items);
                 let by_key: std::collections::HashMap<&str, &Value> = old
                     .iter()
@@ -146,17 +139,16 @@ fn apply_ops(range: &mut Value, ops: &Value) {
                 items.extend(
                     order
                         .iter()
-                        .filter_map(|k| by_key.get(k.as_str()?).map(|item| (*item).clone())),
+                        .filter_map(|k| by_key.get(k).map(|item| (*item).clone())),
                 );
             }
-            _ => {}
         }
     }
 }
 
 fn item_key<'a>(item: &'a Value, id_key: Option<&str>) -> Option<&'a str> {
     if let Some(k) = item
-        .get("_k")
+        .get(ITEM_KEY)
         .and_then(Value::as_str)
         .filter(|k| !k.is_empty())
     {
@@ -165,13 +157,6 @@ fn item_key<'a>(item: &'a Value, id_key: Option<&str>) -> Option<&'a str> {
     item.get(id_key?)
         .and_then(Value::as_str)
         .filter(|k| !k.is_empty())
-}
-
-fn one_or_many(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Array(items) => items.clone(),
-        item => vec![item.clone()],
-    }
 }
 
 /// The HTML of a tree the client holds.
@@ -189,7 +174,7 @@ fn render_value(v: &Value, out: &mut String) {
         Value::Object(map) => {
             if is_range(v) {
                 render_range(map, out);
-            } else if let Some(Value::Array(statics)) = map.get("s") {
+            } else if let Some(Value::Array(statics)) = map.get(STATICS) {
                 for (i, s) in statics.iter().enumerate() {
                     out.push_str(s.as_str().unwrap_or_default());
                     if i + 1 < statics.len() {
@@ -207,17 +192,17 @@ fn render_value(v: &Value, out: &mut String) {
 
 fn render_range(map: &Map<String, Value>, out: &mut String) {
     let items = map
-        .get("d")
+        .get(ITEMS)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
     let statics = map
-        .get("s")
+        .get(STATICS)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
     if items.is_empty() {
-        if let Some(e) = map.get("else") {
+        if let Some(e) = map.get(ELSE) {
             render_value(e, out);
         }
         return;

@@ -7,13 +7,21 @@
 //! the data decided. Two renders of the same template mostly share statics,
 //! which is what lets [`crate::diff`] send only the slots that changed.
 
-mod build;
+// The client's side: folding updates into HTML, for the test client and
+// the conformance checks.
+#[cfg_attr(
+    not(any(test, feature = "testing", feature = "unstable")),
+    allow(dead_code)
+)]
 mod fold;
 mod keys;
 mod wire;
 
-pub(crate) use build::{build, build_with};
-pub use fold::{apply_update, render_html, TreeError};
+#[cfg(feature = "unstable")]
+pub use fold::TreeError;
+#[cfg(any(test, feature = "testing", feature = "unstable"))]
+pub use fold::{apply_update, render_html};
+#[cfg(feature = "unstable")]
 pub use keys::KEY_ATTRIBUTES;
 pub(crate) use wire::{item_json, node_json, range_json, slot_json, text_json};
 

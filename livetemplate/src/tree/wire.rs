@@ -3,11 +3,12 @@
 use serde_json::{Map, Value};
 
 use super::{Node, Range, Slot};
+use crate::protocol::update::{range_meta, ELSE, ITEMS, RANGE_META, STATICS};
 
 /// The full JSON form of a node, statics included.
 pub(crate) fn node_json(node: &Node) -> Value {
     let mut map = Map::with_capacity(node.slots.len() + 1);
-    map.insert("s".into(), statics_json(&node.statics));
+    map.insert(STATICS.into(), statics_json(&node.statics));
     for (i, slot) in node.slots.iter().enumerate() {
         map.insert(i.to_string(), slot_json(slot));
     }
@@ -32,7 +33,10 @@ pub(crate) fn slot_json(slot: &Slot) -> Value {
 pub(crate) fn text_json(text: &str) -> Value {
     if text.starts_with("{{") && text.ends_with("}}") {
         let mut map = Map::new();
-        map.insert("s".into(), Value::Array(vec![Value::String(text.into())]));
+        map.insert(
+            STATICS.into(),
+            Value::Array(vec![Value::String(text.into())]),
+        );
         Value::Object(map)
     } else {
         Value::String(text.into())
@@ -41,17 +45,15 @@ pub(crate) fn text_json(text: &str) -> Value {
 
 pub(crate) fn range_json(range: &Range) -> Value {
     let mut map = Map::new();
-    map.insert("s".into(), statics_json(&range.statics));
+    map.insert(STATICS.into(), statics_json(&range.statics));
     let items = range.items.iter().map(|item| item_json(item)).collect();
-    map.insert("d".into(), Value::Array(items));
+    map.insert(ITEMS.into(), Value::Array(items));
     if let Some(e) = &range.else_node {
-        map.insert("else".into(), node_json(e));
+        map.insert(ELSE.into(), node_json(e));
     }
     // The client applies list operations only to a range that names its key.
     if let Some(slot) = range.key_slot() {
-        let mut meta = Map::new();
-        meta.insert("idKey".into(), Value::String(slot.to_string()));
-        map.insert("m".into(), Value::Object(meta));
+        map.insert(RANGE_META.into(), range_meta(slot));
     }
     Value::Object(map)
 }

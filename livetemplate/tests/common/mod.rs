@@ -46,19 +46,19 @@ impl Controller for Counter {
 
     fn actions(actions: &mut Actions<Self>) {
         actions
-            .on("increment", |_, s: &mut CounterState, _: &mut Context| {
+            .on("increment", |_, s, _| {
                 s.count += 1;
                 Ok(())
             })
-            .on("fail", |_, s: &mut CounterState, _: &mut Context| {
+            .on("fail", |_, s, _| {
                 s.count += 100; // must not stick: the action fails
                 Err(ActionError::msg("the action failed on purpose"))
             })
-            .on("explode", |_, s: &mut CounterState, _: &mut Context| {
+            .on("explode", |_, s, _| {
                 s.count += 1000;
                 panic!("handler bug");
             })
-            .on("add", |_, s: &mut CounterState, ctx: &mut Context| {
+            .on("add", |_, s, ctx| {
                 let data: AddData = ctx.data()?;
                 if data.by <= 0 {
                     return Err(ActionError::field("by", "must be positive"));
@@ -66,38 +66,32 @@ impl Controller for Counter {
                 s.count += data.by;
                 Ok(())
             })
-            .on("setLabel", |_, s: &mut CounterState, ctx: &mut Context| {
-                s.label = ctx.get_string("label");
+            .on("setLabel", |_, s, ctx| {
+                s.label = ctx.get_string("label").unwrap_or_default();
                 Ok(())
             })
-            .on(
-                "startWorker",
-                |_, _s: &mut CounterState, ctx: &mut Context| {
-                    // A well-behaved task: stops when trigger_action says no one is left.
-                    let session = ctx.session();
-                    ctx.spawn(async move {
-                        loop {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            if session.trigger_action("increment", ()).is_err() {
-                                return;
-                            }
+            .on("startWorker", |_, _s, ctx| {
+                // A well-behaved task: stops when trigger_action says no one is left.
+                let session = ctx.session();
+                ctx.spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        if session.trigger_action("increment", ()).is_err() {
+                            return;
                         }
-                    });
-                    Ok(())
-                },
-            )
-            .on(
-                "startStubborn",
-                |_, _s: &mut CounterState, ctx: &mut Context| {
-                    // A task that never checks anything: only cancellation ends it.
-                    ctx.spawn(async move {
-                        loop {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                        }
-                    });
-                    Ok(())
-                },
-            );
+                    }
+                });
+                Ok(())
+            })
+            .on("startStubborn", |_, _s, ctx| {
+                // A task that never checks anything: only cancellation ends it.
+                ctx.spawn(async move {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                });
+                Ok(())
+            });
     }
 
     fn mount(&self, ctx: &MountContext) -> Result<CounterState, ActionError> {
@@ -107,7 +101,11 @@ impl Controller for Counter {
         })
     }
 
-    fn on_connect(&self, _state: &mut CounterState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(
+        &self,
+        _state: &mut CounterState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         if let Some(tx) = &self.sessions {
             let _ = tx.send(ctx.session());
         }

@@ -3,8 +3,8 @@
 //! for byte, the update is minimal, and our own fold of it (the test client's)
 //! shows the same HTML. Then the update goes to the stock client.
 
-use livetemplate::tree::{Node, Range, Slot};
-use livetemplate::{diff, tree, Templates};
+use livetemplate::unstable::{self, Node, Range, Slot};
+use livetemplate::Templates;
 use serde_json::Value;
 
 use crate::replay::Replay;
@@ -35,7 +35,7 @@ pub fn run_case(
     for (step, state) in states.iter().enumerate() {
         let at = |what: &str| format!("{name} step {step}: {what}");
         let plain = templates.render_plain(name, state);
-        let tree = match (templates.render_tree(name, state), plain) {
+        let tree = match (unstable::render_tree(templates, name, state), plain) {
             (Ok(tree), Ok(plain)) => {
                 if tree.to_html() != plain {
                     return Err(at(&format!(
@@ -53,16 +53,16 @@ pub fn run_case(
         };
         let update = match &previous {
             Some(old) => {
-                let update = diff::diff(old, &tree);
+                let update = unstable::diff(old, &tree);
                 minimal(old, &tree, &update).map_err(|e| at(&format!("{e}\nupdate {update}")))?;
                 count(&update, tally);
                 update
             }
-            None => diff::full(&tree),
+            None => unstable::full(&tree),
         };
-        tree::apply_update(&mut folded, &update).map_err(|e| at(&e.to_string()))?;
+        unstable::apply_update(&mut folded, &update).map_err(|e| at(&e.to_string()))?;
         let html = tree.to_html();
-        if tree::render_html(&folded) != html {
+        if unstable::render_html(&folded) != html {
             return Err(at(&format!("our fold of {update} differs")));
         }
         replay.step(&update, &html);

@@ -104,14 +104,13 @@ fn the_harness_catches_a_wrong_update() {
 fn the_minimality_check_catches_a_wasteful_update() {
     let templates = Templates::from_fn(|_| Some("<p>{{ a }}</p><i>{{ b }}</i>".into()));
     let tree = |a: i32, b: i32| {
-        templates
-            .render_tree("t.html", json!({ "a": a, "b": b }))
+        livetemplate::unstable::render_tree(&templates, "t.html", json!({ "a": a, "b": b }))
             .unwrap()
     };
     let (old, new) = (tree(1, 1), tree(2, 1));
     assert!(check::minimal(&old, &new, &json!({ "0": "2" })).is_ok());
     assert!(check::minimal(&old, &new, &json!({ "0": "2", "1": "1" })).is_err());
     assert!(check::minimal(&old, &old, &json!({ "0": "1" })).is_err());
-    let whole = livetemplate::diff::full(&new);
+    let whole = livetemplate::unstable::full(&new);
     assert!(check::minimal(&old, &new, &whole).is_err());
 }

@@ -7,10 +7,14 @@
 //! so a new tab starts with the conversation so far.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
-use livetemplate::{ActionError, Actions, Context, Controller, MountContext, Sessions};
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError, MountContext, Sessions};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Category, Example, Gallery, SIGN_IN};
 
 const ROOM: &str = "room:lobby";
 /// Messages the room remembers.
@@ -50,21 +54,21 @@ impl Controller for Chat {
     fn actions(actions: &mut Actions<Self>) {
         actions
             .on("send", Chat::send)
-            .on("message", |_, state: &mut ChatState, ctx: &mut Context| {
+            .on_server("message", |_, state, ctx| {
                 state.messages.push(ctx.data()?);
                 if state.messages.len() > HISTORY {
                     state.messages.remove(0);
                 }
                 Ok(())
             })
-            .on("presence", |_, state: &mut ChatState, ctx: &mut Context| {
+            .on_server("presence", |_, state, ctx| {
                 state.here = ctx.data::<Presence>()?.here;
                 Ok(())
             });
     }
 
     fn mount(&self, ctx: &MountContext) -> Result<ChatState, ActionError> {
-        let room = self.room();
+        let room = self.room.lock();
         Ok(ChatState {
             me: ctx.user_id().unwrap_or_default().to_string(),
             messages: room.history.iter().cloned().collect(),
@@ -72,13 +76,17 @@ impl Controller for Chat {
         })
     }
 
-    fn on_connect(&self, state: &mut ChatState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(
+        &self,
+        state: &mut ChatState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         if state.me.is_empty() {
             return Ok(());
         }
         ctx.subscribe(ROOM)?;
         let here = {
-            let mut room = self.room();
+            let mut room = self.room.lock();
             *room.here.entry(state.me.clone()).or_default() += 1;
             room.here.keys().cloned().collect::<Vec<_>>()
         };
@@ -91,7 +99,7 @@ impl Controller for Chat {
             return;
         }
         let here = {
-            let mut room = self.room();
+            let mut room = self.room.lock();
             if let Some(tabs) = room.here.get_mut(&state.me) {
                 *tabs -= 1;
                 if *tabs == 0 {
@@ -113,16 +121,17 @@ struct Presence {
     here: Vec<String>,
 }
 
-impl Chat {
-    fn room(&self) -> MutexGuard<'_, Room> {
-        self.room.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+#[derive(Deserialize)]
+struct Say {
+    text: String,
+}
 
-    fn send(&self, state: &mut ChatState, ctx: &mut Context) -> Result<(), ActionError> {
+impl Chat {
+    fn send(&self, state: &mut ChatState, ctx: &mut Context<Self>) -> Result<(), ActionError> {
         if state.me.is_empty() {
             return Err(ActionError::msg("sign in to chat"));
         }
-        let text = ctx.get_string("text").trim().to_string();
+        let text = ctx.data::<Say>()?.text.trim().to_string();
         if text.is_empty() {
             return Err(ActionError::field("text", "say something"));
         }
@@ -133,7 +142,7 @@ impl Chat {
             ));
         }
         let message = {
-            let mut room = self.room();
+            let mut room = self.room.lock();
             let id = room.history.back().map_or(1, |m| m.id + 1);
             let message = Message {
                 id,
@@ -149,4 +158,26 @@ impl Chat {
         ctx.publish(ROOM, "message", message)?;
         Ok(())
     }
+}
+
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "chat",
+    title: "Chat with Presence",
+    summary: "Topics across users: every tab subscribes to room:lobby; a message is published to the topic, and joining or leaving updates who is here.",
+    try_it: "Sign in as two names in two browsers (or a private window): messages and the who-is-here list update live in both.",
+    template: "realtime/chat.html",
+    sign_in: true,
+    source: crate::this_file!(),
+    also: SIGN_IN,
+    routes,
+};
+
+/// The page, in the gallery's example layout at `/realtime/chat`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    let chat = Chat {
+        room: Arc::default(),
+        sessions: gallery.live.sessions(),
+    };
+    gallery.show(&EXAMPLE, gallery.live.page(EXAMPLE.template, chat))
 }

@@ -10,8 +10,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use livetemplate::{ActionError, Actions, Context, Controller, Job, Metrics};
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError, Metrics};
 use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Category, Example, Gallery};
 
 const PERIOD: Duration = Duration::from_secs(5);
 /// Samples the chart shows.
@@ -40,19 +43,20 @@ impl Controller for Dashboard {
     type State = DashboardState;
 
     fn actions(actions: &mut Actions<Self>) {
-        actions.on(
-            "refresh",
-            |dashboard: &Dashboard, state: &mut DashboardState, _: &mut Context| {
-                state.sample(&dashboard.metrics);
-                Ok(())
-            },
-        );
+        actions.on("refresh", |dashboard, state, _| {
+            state.sample(&dashboard.metrics);
+            Ok(())
+        });
     }
 
-    fn on_connect(&self, state: &mut DashboardState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(
+        &self,
+        state: &mut DashboardState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         state.sample(&self.metrics);
         let metrics = self.metrics.clone();
-        ctx.spawn_job(|job: Job<DashboardState>| async move {
+        ctx.spawn_job(|job| async move {
             loop {
                 tokio::time::sleep(PERIOD).await;
                 let metrics = metrics.clone();
@@ -107,4 +111,26 @@ fn resident_memory_mib() -> Option<f64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096.0 / (1024.0 * 1024.0))
+}
+
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "dashboard",
+    title: "Live Dashboard",
+    summary: "Periodic updates: a background job refreshes this server's live figures every 5 seconds — connections, live tasks, memory, actions per second — with a chart drawn on the server as SVG.",
+    try_it: "Leave it open and watch the sample count rise every 5 s. Open more tabs: the connection count follows.",
+    template: "realtime/dashboard.html",
+    sign_in: false,
+    source: crate::this_file!(),
+    also: &[],
+    routes,
+};
+
+/// The page, in the gallery's example layout at `/realtime/dashboard`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    let metrics = gallery.live.metrics();
+    gallery.show(
+        &EXAMPLE,
+        gallery.live.page(EXAMPLE.template, Dashboard { metrics }),
+    )
 }

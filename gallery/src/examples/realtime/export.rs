@@ -11,10 +11,13 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use livetemplate::{ActionError, Actions, Context, Controller, Job};
+use axum::routing::get;
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError};
 use serde::{Deserialize, Serialize};
 
-use crate::downloads::{Downloads, File};
+use crate::catalog::{Category, Example, Gallery, Source};
+use crate::downloads::{self, Downloads, File};
 
 const STEPS: u32 = 10;
 const STEP_TIME: Duration = Duration::from_millis(400);
@@ -42,18 +45,22 @@ impl Controller for Export {
 }
 
 impl Export {
-    fn start_export(&self, state: &mut ExportState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn start_export(
+        &self,
+        state: &mut ExportState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         if state.export_status == "Processing..." {
             return Ok(());
         }
-        // The "Simulate a failure" checkbox (the client sends true/false).
-        let fail = ctx.get_bool("fail");
+        // The "Simulate a failure" checkbox; an unchecked box is not sent.
+        let fail = ctx.get_bool("fail").unwrap_or(false);
         *state = ExportState {
             export_status: "Processing...".into(),
             ..ExportState::default()
         };
         let downloads = self.downloads.clone();
-        ctx.spawn_job(move |job: Job<ExportState>| async move {
+        ctx.spawn_job(move |job| async move {
             let mut csv = String::from("id,name,amount\n");
             for step in 1..=STEPS {
                 tokio::time::sleep(STEP_TIME).await;
@@ -81,4 +88,31 @@ impl Export {
         });
         Ok(())
     }
+}
+
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "export",
+    title: "Export Job",
+    summary: "A background job with progress and cancellation: Start export shows Processing… with a progress bar, then Complete with a link to the generated CSV, or Failed: … — and closing the tab cancels the job.",
+    try_it: "Start an export and download the file. Tick \"Simulate a failure\" to see the error. Start another and close the tab: the job is cancelled (the live-task gauge on /metrics drops).",
+    template: "realtime/export.html",
+    sign_in: false,
+    source: crate::this_file!(),
+    also: &[Source {
+        path: "gallery/src/downloads.rs",
+        text: include_str!("../../downloads.rs"),
+    }],
+    routes,
+};
+
+/// The page at `/realtime/export`, and `/downloads/{id}` where its files are served.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    let downloads = Downloads::default();
+    let export = Export {
+        downloads: downloads.clone(),
+    };
+    let page = gallery.show(&EXAMPLE, gallery.live.page(EXAMPLE.template, export))?;
+    let files = get(downloads::serve).with_state(downloads);
+    Ok(page.route("/downloads/{id}", files))
 }

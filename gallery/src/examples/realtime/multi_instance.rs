@@ -1,7 +1,7 @@
 //! Multi-instance: several gallery instances behind one Redis act as one.
 //!
 //! Nothing here is special to clustering — that is the point. The runtime
-//! publishes every push (`trigger_action`, `sync`, broadcasts, topics,
+//! publishes every push (`trigger_action`, tab syncs, broadcasts, topics,
 //! pushes to a user) for the other instances, keeps count of their live
 //! connections so "no live connection" holds cluster-wide, and keeps
 //! persisted fields in Redis. This page shows which instance serves the tab,
@@ -12,8 +12,11 @@
 
 use std::time::Duration;
 
-use livetemplate::{ActionError, Actions, Context, Controller, Job, MountContext, Sessions};
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError, MountContext, Sessions};
 use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Category, Example, Gallery};
 
 /// How often a tab refreshes what it shows of the cluster.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
@@ -54,31 +57,23 @@ struct Ping {
 impl Controller for MultiInstance {
     type State = MultiInstanceState;
     const PERSIST: &'static [&'static str] = &["count"];
+    // The other tabs of this browser, on any instance, take the new count.
+    const SYNC_TABS: bool = true;
 
     fn actions(actions: &mut Actions<Self>) {
         actions
-            .on(
-                "increment",
-                |_, s: &mut MultiInstanceState, _: &mut Context| {
-                    s.count += 1;
-                    Ok(())
-                },
-            )
-            // The other tabs of this browser, on any instance, take the new count.
-            .on("sync", |_, _: &mut MultiInstanceState, _: &mut Context| {
+            .on("increment", |_, s, _| {
+                s.count += 1;
                 Ok(())
             })
             .on("ping", MultiInstance::ping)
-            .on(
-                "pinged",
-                |_, s: &mut MultiInstanceState, ctx: &mut Context| {
-                    let ping: Ping = ctx.data()?;
-                    s.pings
-                        .insert(0, format!("ping from instance {}", ping.from));
-                    s.pings.truncate(PINGS);
-                    Ok(())
-                },
-            );
+            .on_server("pinged", |_, s, ctx| {
+                let ping: Ping = ctx.data()?;
+                s.pings
+                    .insert(0, format!("ping from instance {}", ping.from));
+                s.pings.truncate(PINGS);
+                Ok(())
+            });
     }
 
     fn mount(&self, _: &MountContext) -> Result<MultiInstanceState, ActionError> {
@@ -87,9 +82,13 @@ impl Controller for MultiInstance {
         Ok(state)
     }
 
-    fn on_connect(&self, _: &mut MultiInstanceState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(
+        &self,
+        _: &mut MultiInstanceState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         let sessions = self.sessions.clone();
-        ctx.spawn_job(|job: Job<MultiInstanceState>| async move {
+        ctx.spawn_job(|job| async move {
             loop {
                 tokio::time::sleep(STATUS_EVERY).await;
                 let sessions = sessions.clone();
@@ -101,7 +100,11 @@ impl Controller for MultiInstance {
         Ok(())
     }
 
-    fn on_resync(&self, s: &mut MultiInstanceState, _: &mut Context) -> Result<(), ActionError> {
+    fn on_resync(
+        &self,
+        s: &mut MultiInstanceState,
+        _: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         s.resyncs += 1;
         show_cluster(&self.sessions, s);
         Ok(())
@@ -110,7 +113,7 @@ impl Controller for MultiInstance {
 
 impl MultiInstance {
     /// Pings every tab of this browser, on every instance, from this one.
-    fn ping(&self, s: &mut MultiInstanceState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn ping(&self, s: &mut MultiInstanceState, ctx: &mut Context<Self>) -> Result<(), ActionError> {
         let ping = serde_json::json!({ "from": s.instance });
         self.sessions
             .group(ctx.group())
@@ -133,4 +136,27 @@ fn show_cluster(sessions: &Sessions, s: &mut MultiInstanceState) {
             connections: p.connections,
         })
         .collect();
+}
+
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "multi-instance",
+    title: "Multi-Instance",
+    summary: "Several instances behind one Redis act as one: trigger_action, tab syncs, broadcasts, topics and pushes to a user reach tabs on every instance, \"no live connection\" holds cluster-wide, and persisted fields live in Redis. \
+              The page shows which instance serves the tab, the others it sees, and how often the tab was resynced after messages may have been lost.",
+    try_it: "Run the three commands shown, open this page on both ports, and click Ping on one: the tab on the other instance shows it. Stop and restart Redis: both keep serving, then reconnect and resync.",
+    template: "realtime/multi-instance.html",
+    sign_in: false,
+    source: crate::this_file!(),
+    also: &[],
+    routes,
+};
+
+/// The page, in the gallery's example layout at `/realtime/multi-instance`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    let sessions = gallery.live.sessions();
+    let page = gallery
+        .live
+        .page(EXAMPLE.template, MultiInstance { sessions });
+    gallery.show(&EXAMPLE, page)
 }

@@ -6,10 +6,13 @@
 //! connections belong to which user: `sessions.user(id)` reaches them all,
 //! from a handler here or from any other code (see the Webhook example).
 
+use axum::Router;
 use livetemplate::{
-    ActionError, Actions, Context, Controller, MountContext, SessionError, Sessions,
+    ActionError, Actions, Context, Controller, LiveError, MountContext, SessionError, Sessions,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Category, Example, Gallery, SIGN_IN};
 
 /// Toasts a tab keeps.
 const KEEP: usize = 5;
@@ -30,13 +33,28 @@ pub struct NotificationsState {
 pub struct Toast {
     pub id: u64,
     pub message: String,
+    /// Who sent it, when a user did ("" from elsewhere: a webhook, a job).
     pub from: String,
 }
 
+/// The send form.
 #[derive(Deserialize)]
 struct Send {
     to: String,
     message: String,
+}
+
+/// What arrives on each of the addressed user's tabs.
+#[derive(Deserialize)]
+struct Notification {
+    message: String,
+    #[serde(default)]
+    from: String,
+}
+
+#[derive(Deserialize)]
+struct Dismiss {
+    id: u64,
 }
 
 impl Controller for Notifications {
@@ -45,15 +63,23 @@ impl Controller for Notifications {
     fn actions(actions: &mut Actions<Self>) {
         actions
             .on("send", Notifications::send)
-            .on("notification", Notifications::notification)
-            .on(
-                "dismiss",
-                |_, state: &mut NotificationsState, ctx: &mut Context| {
-                    let id = ctx.get_int("id") as u64;
-                    state.toasts.retain(|t| t.id != id);
-                    Ok(())
-                },
-            );
+            .on_server("notification", |_, state, ctx| {
+                let Notification { message, from } = ctx.data()?;
+                state.next_id += 1;
+                let toast = Toast {
+                    id: state.next_id,
+                    message,
+                    from,
+                };
+                state.toasts.insert(0, toast);
+                state.toasts.truncate(KEEP);
+                Ok(())
+            })
+            .on("dismiss", |_, state, ctx| {
+                let Dismiss { id } = ctx.data()?;
+                state.toasts.retain(|t| t.id != id);
+                Ok(())
+            });
     }
 
     fn mount(&self, ctx: &MountContext) -> Result<NotificationsState, ActionError> {
@@ -66,7 +92,11 @@ impl Controller for Notifications {
 
 impl Notifications {
     /// Sends a notification to every tab of another user (or yourself).
-    fn send(&self, state: &mut NotificationsState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn send(
+        &self,
+        state: &mut NotificationsState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         if state.me.is_empty() {
             return Err(ActionError::msg("sign in to send notifications"));
         }
@@ -91,27 +121,30 @@ impl Notifications {
                     format!("{to} has no tab open right now"),
                 ))
             }
-            Err(e) => return Err(ActionError::msg(e.to_string())),
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }
+}
 
-    /// Runs on each of the addressed user's tabs.
-    fn notification(
-        &self,
-        state: &mut NotificationsState,
-        ctx: &mut Context,
-    ) -> Result<(), ActionError> {
-        state.next_id += 1;
-        state.toasts.insert(
-            0,
-            Toast {
-                id: state.next_id,
-                message: ctx.get_string("message"),
-                from: ctx.get_string("from"),
-            },
-        );
-        state.toasts.truncate(KEEP);
-        Ok(())
-    }
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "notifications",
+    title: "Notifications",
+    summary: "Notify a user from anywhere: sessions.user(id).trigger_action(\"notification\", …) reaches every tab that user has open, in any browser — the runtime keeps the user registry.",
+    try_it: "Sign in as \"ana\" in two tabs and as \"ben\" in another browser (or a private window). Send to ana: only ana's tabs show it.",
+    template: "realtime/notifications.html",
+    sign_in: true,
+    source: crate::this_file!(),
+    also: SIGN_IN,
+    routes,
+};
+
+/// The page, in the gallery's example layout at `/realtime/notifications`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    let sessions = gallery.live.sessions();
+    let page = gallery
+        .live
+        .page(EXAMPLE.template, Notifications { sessions });
+    gallery.show(&EXAMPLE, page)
 }

@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
-use livetemplate::{ActionError, Actions, Context, Controller};
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use crate::catalog::{Category, Example, Gallery};
 
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
 const TICK_COUNT: i64 = 10;
@@ -25,14 +28,27 @@ pub struct ServerPushState {
     pub total: i64,
 }
 
+#[derive(Deserialize)]
+struct Tick {
+    elapsed: i64,
+}
+
 impl Controller for ServerPush {
     type State = ServerPushState;
 
     fn actions(actions: &mut Actions<Self>) {
         actions
             .on("startTimer", Self::start_timer)
-            .on("tick", Self::tick)
-            .on("timerDone", Self::timer_done);
+            // Only the task may tick or finish the timer: a client sending
+            // them gets "unknown action".
+            .on_server("tick", |_, state, ctx| {
+                state.elapsed = ctx.data::<Tick>()?.elapsed;
+                Ok(())
+            })
+            .on_server("timerDone", |_, state, _| {
+                state.running = false;
+                Ok(())
+            });
     }
 }
 
@@ -41,7 +57,7 @@ impl ServerPush {
     fn start_timer(
         &self,
         state: &mut ServerPushState,
-        ctx: &mut Context,
+        ctx: &mut Context<Self>,
     ) -> Result<(), ActionError> {
         if state.running {
             return Ok(());
@@ -71,18 +87,25 @@ impl ServerPush {
         });
         Ok(())
     }
+}
 
-    fn tick(&self, state: &mut ServerPushState, ctx: &mut Context) -> Result<(), ActionError> {
-        state.elapsed = ctx.get_int("elapsed");
-        Ok(())
-    }
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "server-push",
+    title: "Server Push",
+    summary: "A background task calls session.trigger_action(\"tick\", {elapsed}) once a second; \
+              each tick runs the action on the tab's state and the re-rendered part is pushed to the browser. \
+              trigger_action returns an error once the session group has no live connection, which is how the task knows to stop.",
+    try_it: "Click Start Timer and watch the counter tick up once per second. Close the tab mid-run: the task stops (the live-task gauge on /metrics drops).",
+    template: "realtime/server-push.html",
+    sign_in: false,
+    source: crate::this_file!(),
+    also: &[],
+    routes,
+};
 
-    fn timer_done(
-        &self,
-        state: &mut ServerPushState,
-        _ctx: &mut Context,
-    ) -> Result<(), ActionError> {
-        state.running = false;
-        Ok(())
-    }
+/// The page, in the gallery's example layout at `/realtime/server-push`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    let page = gallery.live.page(EXAMPLE.template, ServerPush);
+    gallery.show(&EXAMPLE, page)
 }

@@ -4,23 +4,20 @@
 //!
 //! The seed starts a timer per connection and keeps the session in a
 //! mutex-guarded field. Here the timer belongs to the *group*
-//! (`ctx.spawn_for_group`): one timer however many tabs are open, which the
-//! runtime ends when the group's last tab closes. `seconds` is persisted, so
-//! a tab opened later starts where the others are, and `sync` brings the
-//! other tabs along after a Reset.
+//! (`ctx.spawn_once_for_group`): one timer however many tabs are open, which
+//! the runtime ends when the group's last tab closes. `seconds` is
+//! persisted, so a tab opened later starts where the others are, and
+//! `SYNC_TABS` brings the other tabs along after a Reset.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use livetemplate::{ActionError, Actions, Context, Controller};
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError};
 use serde::{Deserialize, Serialize};
 
-#[derive(Default)]
-pub struct Ticker {
-    /// Groups whose timer is running.
-    running: Arc<Mutex<HashSet<String>>>,
-}
+use crate::catalog::{Category, Example, Gallery};
+
+pub struct Ticker;
 
 #[derive(Clone, Default, Serialize, Deserialize)]
 pub struct TickerState {
@@ -30,59 +27,53 @@ pub struct TickerState {
 impl Controller for Ticker {
     type State = TickerState;
     const PERSIST: &'static [&'static str] = &["seconds"];
+    // After a Reset, the group's other tabs take the saved `seconds`.
+    const SYNC_TABS: bool = true;
 
     fn actions(actions: &mut Actions<Self>) {
         actions
-            .on("tick", |_, state: &mut TickerState, _: &mut Context| {
+            .on_server("tick", |_, state, _| {
                 state.seconds += 1;
                 Ok(())
             })
-            .on("reset", |_, state: &mut TickerState, _: &mut Context| {
+            .on("reset", |_, state, _| {
                 state.seconds = 0;
                 Ok(())
-            })
-            // The runtime has already laid the group's saved `seconds` over
-            // this tab's state; nothing else to do.
-            .on("sync", |_, _: &mut TickerState, _: &mut Context| Ok(()));
+            });
     }
 
-    fn on_connect(&self, _: &mut TickerState, ctx: &mut Context) -> Result<(), ActionError> {
-        let group = ctx.group().to_string();
-        let first_tab = lock(&self.running).insert(group.clone());
-        if first_tab {
-            let session = ctx.session();
-            let running = StillRunning {
-                groups: self.running.clone(),
-                group,
-            };
-            ctx.spawn_for_group(async move {
-                let _running = running;
-                let mut clock = tokio::time::interval(Duration::from_secs(1));
-                clock.tick().await; // the first tick is immediate
-                loop {
-                    clock.tick().await;
-                    if session.trigger_action("tick", ()).is_err() {
-                        return;
-                    }
+    fn on_connect(&self, _: &mut TickerState, ctx: &mut Context<Self>) -> Result<(), ActionError> {
+        let session = ctx.session();
+        // The first tab of the group starts the timer; the others join it.
+        ctx.spawn_once_for_group("ticker", async move {
+            let mut clock = tokio::time::interval(Duration::from_secs(1));
+            clock.tick().await; // the first tick is immediate
+            loop {
+                clock.tick().await;
+                if session.trigger_action("tick", ()).is_err() {
+                    return;
                 }
-            });
-        }
+            }
+        });
         Ok(())
     }
 }
 
-/// Forgets the group's timer when the task ends, however it ends.
-struct StillRunning {
-    groups: Arc<Mutex<HashSet<String>>>,
-    group: String,
-}
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "ticker",
+    title: "Ticker",
+    summary: "The seed's TimerController: a task ticks once a second and pushes tick to every tab of the session group; Reset sets it to 0. \
+              The timer belongs to the group, so there is one however many tabs are open, and it ends when the last one closes.",
+    try_it: "Watch it count; click Reset. Open a second tab: both tabs of the group tick together, and Reset in one resets both.",
+    template: "realtime/ticker.html",
+    sign_in: false,
+    source: crate::this_file!(),
+    also: &[],
+    routes,
+};
 
-impl Drop for StillRunning {
-    fn drop(&mut self) {
-        lock(&self.groups).remove(&self.group);
-    }
-}
-
-fn lock(groups: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<String>> {
-    groups.lock().unwrap_or_else(PoisonError::into_inner)
+/// The page, in the gallery's example layout at `/realtime/ticker`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    gallery.show(&EXAMPLE, gallery.live.page(EXAMPLE.template, Ticker))
 }

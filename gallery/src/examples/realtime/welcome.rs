@@ -8,8 +8,11 @@
 
 use std::time::Duration;
 
-use livetemplate::{ActionError, Actions, Context, Controller, Job, MountContext};
+use axum::Router;
+use livetemplate::{ActionError, Actions, Context, Controller, LiveError, MountContext};
 use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Category, Example, Gallery};
 
 const DELAY: Duration = Duration::from_millis(500);
 
@@ -26,7 +29,7 @@ impl Controller for Welcome {
     type State = WelcomeState;
 
     fn actions(actions: &mut Actions<Self>) {
-        actions.on("dismiss", |_, state: &mut WelcomeState, _: &mut Context| {
+        actions.on("dismiss", |_, state, _| {
             state.welcome_message.clear();
             Ok(())
         });
@@ -39,16 +42,38 @@ impl Controller for Welcome {
         })
     }
 
-    fn on_connect(&self, state: &mut WelcomeState, ctx: &mut Context) -> Result<(), ActionError> {
+    fn on_connect(
+        &self,
+        state: &mut WelcomeState,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), ActionError> {
         if state.me.is_empty() {
             return Ok(());
         }
         let message = format!("Welcome back, {}!", state.me);
-        ctx.spawn_job(|job: Job<WelcomeState>| async move {
+        ctx.spawn_job(|job| async move {
             // Let the page render first.
             tokio::time::sleep(DELAY).await;
             job.update(move |state| state.welcome_message = message);
         });
         Ok(())
     }
+}
+
+pub const EXAMPLE: Example = Example {
+    category: Category::RealTime,
+    slug: "welcome",
+    title: "Welcome Message",
+    summary: "Half a second after a signed-in user's tab connects, the server pushes \"Welcome back, NAME!\" — a job started in on_connect, tied to that tab.",
+    try_it: "Sign in, then reload: the greeting arrives a moment after the page.",
+    template: "realtime/welcome.html",
+    sign_in: true,
+    source: crate::this_file!(),
+    also: crate::catalog::SIGN_IN,
+    routes,
+};
+
+/// The page, in the gallery's example layout at `/realtime/welcome`.
+fn routes(gallery: &Gallery) -> Result<Router, LiveError> {
+    gallery.show(&EXAMPLE, gallery.live.page(EXAMPLE.template, Welcome))
 }

@@ -1,29 +1,35 @@
-//! Running an action: find the handler, run it on a copy of the state,
-//! render, and diff against what the client already has.
+//! Running an action on a client's view: find the handler, run it on a
+//! copy of the state, render, and diff against what the client already has.
+//!
+//! The socket loop (`server::socket`) and the HTTP fallback
+//! (`server::page`) call in here; from here the path goes on to
+//! [`template`](crate::template) (render), [`tree`](crate::tree) and
+//! [`diff`](crate::diff).
+
+mod persist;
+mod view;
+
+pub(crate) use persist::Persist;
+pub(crate) use view::View;
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, LazyLock};
 
+use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
-use axum::http::HeaderMap;
-
-use super::registry::StateChange;
-use super::{Persist, Registry, Target};
-use crate::context::{Context, Effects, Link, MountContext};
-use crate::controller::{ActionError, Actions, Controller};
+use crate::controller::{
+    ActionError, Actions, Caller, Context, Controller, Effects, Link, MountContext,
+};
+use crate::diff;
 use crate::identity::Identity;
 use crate::metrics::Metrics;
-use crate::template::{RenderCache, Templates};
+use crate::session::{Registry, StateChange, Target};
+use crate::template::{RenderCache, TemplateError, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
-use crate::{diff, template::TemplateError};
-
-/// The action other tabs of the group receive after each client action,
-/// when the controller registers it.
-pub(crate) const SYNC: &str = "sync";
 
 /// One live page: its controller, actions, template and where its
 /// connections are found.
@@ -38,35 +44,6 @@ pub(crate) struct Dispatch<C: Controller> {
     pub metrics: Arc<Metrics>,
     pub tracer: Option<Tracer>,
     pub persist: Option<Persist>,
-}
-
-/// One client's view of the page: its state, the tree it holds, and what
-/// its last action left for the template (errors, flash).
-pub(crate) struct View<C: Controller> {
-    /// Names the client's tree in [`Trace`]s; new with every full tree.
-    pub id: u64,
-    pub state: C::State,
-    pub tree: Option<Node>,
-    pub errors: Map<String, Value>,
-    pub flash: Map<String, Value>,
-    /// The persisted fields as last saved, to save only changes.
-    pub persisted: Option<Map<String, Value>>,
-    /// What the last render made of loops rendered item by item.
-    pub cache: RenderCache,
-}
-
-impl<C: Controller> View<C> {
-    pub(crate) fn new(state: C::State) -> View<C> {
-        View {
-            id: 0,
-            state,
-            tree: None,
-            errors: Map::new(),
-            flash: Map::new(),
-            persisted: None,
-            cache: RenderCache::default(),
-        }
-    }
 }
 
 /// What running an action produced.
@@ -89,15 +66,6 @@ fn lvt_value(errors: &Map<String, Value>, flash: &Map<String, Value>) -> minijin
         return EMPTY.clone();
     }
     make(errors, flash)
-}
-
-fn context(action: &str, data: Arc<Map<String, Value>>, link: &Link) -> Context {
-    Context {
-        action: action.to_string(),
-        data,
-        link: link.clone(),
-        effects: Effects::default(),
-    }
 }
 
 impl<C: Controller> Dispatch<C> {
@@ -149,20 +117,23 @@ impl<C: Controller> Dispatch<C> {
         }
     }
 
-    /// Runs an action pushed to this connection (by a broadcast, a topic,
-    /// `trigger_action`, or `sync`, which first takes the group's persisted
-    /// fields as another tab saved them).
-    pub(crate) async fn run_push(
-        &self,
-        view: &mut View<C>,
-        action: &str,
-        data: Arc<Map<String, Value>>,
-        link: &Link,
-    ) -> Outcome {
-        if action == SYNC {
-            self.reload_persisted(view, &link.identity.group).await;
-        }
-        self.run(view, action, data, link, false)
+    /// Follows a client action made on another tab of the group
+    /// ([`Controller::SYNC_TABS`]): the group's persisted fields, as that
+    /// tab saved them, are laid over the state, then
+    /// [`on_other_tab_action`](Controller::on_other_tab_action) runs.
+    pub(crate) async fn sync_tab(&self, view: &mut View<C>, link: &Link) -> Outcome {
+        self.reload_persisted(view, &link.identity.group).await;
+        let ctx = Context::new("on_other_tab_action", Arc::default(), link);
+        let outcome = self.invoke(&view.state, ctx, |c, state, ctx| {
+            c.on_other_tab_action(state, ctx)
+        });
+        self.settle(
+            view,
+            "on_other_tab_action",
+            outcome,
+            &link.identity.group,
+            false,
+        )
     }
 
     /// Re-renders the view after pushes for it may have been lost: its
@@ -173,7 +144,7 @@ impl<C: Controller> Dispatch<C> {
         self.metrics.resynced();
         let group = link.identity.group.as_str();
         self.reload_persisted(view, group).await;
-        let ctx = context("on_resync", Arc::default(), link);
+        let ctx = Context::new("on_resync", Arc::default(), link);
         let next = self.invoke(&view.state, ctx, |c, state, ctx| c.on_resync(state, ctx));
         let accepted = next.and_then(|(next, _)| {
             let flash = view.flash.clone();
@@ -270,7 +241,7 @@ impl<C: Controller> Dispatch<C> {
     /// `view.errors` for the first render. Returns the hook's effects
     /// (a publish, a broadcast) when it succeeded.
     pub(crate) fn connect(&self, view: &mut View<C>, link: &Link) -> Option<Effects> {
-        let ctx = context("on_connect", Arc::default(), link);
+        let ctx = Context::new("on_connect", Arc::default(), link);
         match self.invoke(&view.state, ctx, |c, state, ctx| c.on_connect(state, ctx)) {
             Ok((next, mut effects)) => {
                 view.state = next;
@@ -289,11 +260,11 @@ impl<C: Controller> Dispatch<C> {
     fn invoke<F>(
         &self,
         state: &C::State,
-        mut ctx: Context,
+        mut ctx: Context<C>,
         f: F,
     ) -> Result<(C::State, Effects), ActionError>
     where
-        F: FnOnce(&C, &mut C::State, &mut Context) -> Result<(), ActionError>,
+        F: FnOnce(&C, &mut C::State, &mut Context<C>) -> Result<(), ActionError>,
     {
         let mut next = state.clone();
         match catch_unwind(AssertUnwindSafe(|| {
@@ -315,7 +286,9 @@ impl<C: Controller> Dispatch<C> {
     ///
     /// The handler runs on a copy of the state: an error, a panic, or a
     /// render failure leaves the state as it was, with the reason in
-    /// `view.errors` (which the template sees as `lvt.errors`).
+    /// `view.errors` (which the template sees as `lvt.errors`). A client
+    /// asking for an action only the server may run gets the answer an
+    /// unknown action gets.
     ///
     /// Flash messages last until the next action a client sends: a push
     /// that sets none keeps the ones on screen.
@@ -325,22 +298,35 @@ impl<C: Controller> Dispatch<C> {
         action: &str,
         data: Arc<Map<String, Value>>,
         link: &Link,
-        from_client: bool,
+        caller: Caller,
     ) -> Outcome {
-        let outcome = match self.actions.get(action) {
+        let outcome = match self.actions.get(action, caller) {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
             Some(handler) => {
-                let ctx = context(action, data, link);
+                let ctx = Context::new(action, data, link);
                 self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
             }
         };
+        let from_client = caller == Caller::Client;
+        self.settle(view, action, outcome, &link.identity.group, from_client)
+    }
+
+    /// Accepts what a handler left (rendering it), or records its failure.
+    fn settle(
+        &self,
+        view: &mut View<C>,
+        action: &str,
+        outcome: Result<(C::State, Effects), ActionError>,
+        group: &str,
+        from_client: bool,
+    ) -> Outcome {
         match outcome {
             Ok((next, mut effects)) => {
                 let flash = match std::mem::take(&mut effects.flash) {
                     none if none.is_empty() && !from_client => view.flash.clone(),
                     flash => flash,
                 };
-                match self.accept(view, next, flash, &link.identity.group) {
+                match self.accept(view, next, flash, group) {
                     Ok(update) => {
                         self.metrics.action_done(true);
                         Outcome {
@@ -417,12 +403,13 @@ impl<C: Controller> Dispatch<C> {
     }
 
     /// Carries out what a successful action asked for: broadcasts to the
-    /// other tabs, publishes to topics, and the `sync` dispatch after a
-    /// client's own action.
-    pub(crate) fn spread(&self, link: &Link, effects: Effects, client_action: bool) {
+    /// other tabs, publishes to topics, and — after a client's own action,
+    /// when the controller syncs tabs — the other tabs following it.
+    pub(crate) fn spread(&self, link: &Link, effects: Effects, caller: Caller) {
+        let group: Arc<str> = Arc::from(link.identity.group.as_str());
         let tabs = Target::Page {
             page: self.page.clone(),
-            group: Arc::from(link.identity.group.as_str()),
+            group: group.clone(),
         };
         for (action, data) in &effects.broadcasts {
             self.registry.deliver(&tabs, action, data, link.conn);
@@ -431,8 +418,8 @@ impl<C: Controller> Dispatch<C> {
             let target = Target::Topic(Arc::from(topic.as_str()));
             self.registry.deliver(&target, action, data, None);
         }
-        if client_action && self.actions.get(SYNC).is_some() {
-            self.registry.deliver(&tabs, SYNC, &Map::new(), link.conn);
+        if caller == Caller::Client && C::SYNC_TABS {
+            self.registry.sync_tabs(&self.page, &group, link.conn);
         }
     }
 }
@@ -456,8 +443,8 @@ mod tests {
     impl Controller for Todo {
         type State = Items;
         fn actions(actions: &mut Actions<Self>) {
-            actions.on("add_item", |_, s: &mut Items, ctx: &mut Context| {
-                let title = ctx.get_string("title");
+            actions.on("add_item", |_, s, ctx| {
+                let title = ctx.get_string("title").unwrap_or_default();
                 if title.is_empty() {
                     return Err(ActionError::field("title", "required"));
                 }
@@ -492,7 +479,8 @@ mod tests {
             topics: Arc::new(|_, _| false),
         };
         let Value::Object(data) = data else { panic!() };
-        d.run(view, action, Arc::new(data), &link, true).update
+        d.run(view, action, Arc::new(data), &link, Caller::Client)
+            .update
     }
 
     #[test]

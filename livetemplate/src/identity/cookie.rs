@@ -1,4 +1,5 @@
-//! The anonymous session cookie: `livetemplate-id`, shared by all tabs of a browser.
+//! Cookies: reading one from a request, and the anonymous session cookie
+//! `livetemplate-id`, shared by all tabs of a browser.
 
 use axum::http::HeaderMap;
 
@@ -26,13 +27,6 @@ pub(crate) fn session_id(headers: &HeaderMap) -> Option<String> {
 /// The `Set-Cookie` value for a new session id.
 pub(crate) fn set_cookie(id: &str) -> String {
     format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000")
-}
-
-/// A random id: 128 bits, hex.
-pub(crate) fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -1,10 +1,4 @@
-//! Who is asking: a user id (when someone signed in) and a session group
-//! (the tabs that follow each other).
-//!
-//! Without an [`Authenticator`] every browser is anonymous and its tabs form
-//! one group (the `livetemplate-id` cookie). [`SignedCookieAuth`] is a small
-//! sign-in by name with an HMAC-signed cookie, where the group is the user:
-//! a user's tabs in every browser follow each other.
+//! [`SignedCookieAuth`]: sign-in by name with an HMAC-signed cookie.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -15,68 +9,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use crate::server::cookie;
-use crate::server::redirect::{same_site, see_other};
-
-/// Who a request or connection belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// The signed-in user, if any.
-    pub user_id: Option<String>,
-    /// The session group: connections that `trigger_action`, `Sync` and
-    /// `broadcast_action` reach together.
-    pub group: String,
-}
-
-impl Identity {
-    /// An anonymous browser's identity: its group is its cookie.
-    pub fn anonymous(group: impl Into<String>) -> Identity {
-        Identity {
-            user_id: None,
-            group: group.into(),
-        }
-    }
-
-    /// The topic only this user's connections may subscribe to: `user:<id>`.
-    pub fn user_topic(&self) -> Option<String> {
-        self.user_id.as_ref().map(|u| format!("user:{u}"))
-    }
-
-    /// The topic only this group's connections may subscribe to: `group:<id>`.
-    pub fn group_topic(&self) -> String {
-        format!("group:{}", self.group)
-    }
-
-    /// Whether `topic` is one of this identity's own topics.
-    pub(crate) fn owns_topic(&self, topic: &str) -> bool {
-        topic == self.group_topic() || self.user_topic().as_deref() == Some(topic)
-    }
-}
-
-/// Decides who a request is, from its headers (cookies, a bearer token…).
-///
-/// Returning `None` makes the request anonymous (the browser's cookie group).
-pub trait Authenticator: Send + Sync + 'static {
-    /// The identity of a request, if it carries one.
-    fn identify(&self, headers: &HeaderMap) -> Option<Identity>;
-
-    /// The `Set-Cookie` value that makes another browser this signed-in
-    /// identity, for a hand-off link. `None` (the default): such an identity
-    /// cannot be handed off.
-    fn handoff_cookie(&self, identity: &Identity) -> Option<String> {
-        let _ = identity;
-        None
-    }
-}
-
-impl<F> Authenticator for F
-where
-    F: Fn(&HeaderMap) -> Option<Identity> + Send + Sync + 'static,
-{
-    fn identify(&self, headers: &HeaderMap) -> Option<Identity> {
-        self(headers)
-    }
-}
+use super::{cookie, Authenticator, Identity};
+use crate::redirect::{same_site, see_other};
 
 /// Sign-in by name with an HMAC-SHA256 signed cookie; the group is the user.
 ///
@@ -86,13 +20,22 @@ where
 /// ```
 /// use livetemplate::{LiveTemplate, SignedCookieAuth, Templates};
 /// let auth = SignedCookieAuth::new(b"a secret of at least 32 bytes....");
-/// let live = LiveTemplate::new(Templates::from_dir("templates")).authenticator(auth.clone());
+/// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+///     .authenticator(auth.clone())
+///     .build();
 /// // POST /auth/sign-in (form: name, return_to) and POST /auth/sign-out:
 /// let app: axum::Router = axum::Router::new().nest("/auth", auth.routes());
 /// ```
 #[derive(Clone)]
 pub struct SignedCookieAuth {
     key: std::sync::Arc<[u8]>,
+}
+
+impl std::fmt::Debug for SignedCookieAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("SignedCookieAuth").finish_non_exhaustive()
+    }
 }
 
 /// The cookie holding `name.signature`.
@@ -110,21 +53,24 @@ impl SignedCookieAuth {
     }
 
     /// Signs with a random key: sign-ins last as long as the process.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system's random source fails: a guessable key would
+    /// let anyone sign in as anyone.
     pub fn random() -> SignedCookieAuth {
-        let mut key = [0u8; 32];
-        let _ = getrandom::fill(&mut key);
-        SignedCookieAuth::new(&key)
+        SignedCookieAuth::new(&crate::random::bytes::<32>())
     }
 
-    fn signature(&self, name: &str) -> String {
+    fn mac(&self, name: &str) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
             .expect("HMAC takes a key of any length");
         mac.update(name.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        mac
+    }
+
+    fn signature(&self, name: &str) -> String {
+        hex::encode(self.mac(name).finalize().into_bytes())
     }
 
     /// The `Set-Cookie` value that signs `name` in.
@@ -152,15 +98,12 @@ impl SignedCookieAuth {
     pub fn user(&self, headers: &HeaderMap) -> Option<String> {
         let value = cookie::get(headers, USER_COOKIE)?;
         let (name, signature) = value.rsplit_once('.')?;
-        let expected = self.signature(name);
-        // Constant time: compare every byte whatever the first mismatch.
-        let same = expected.len() == signature.len()
-            && expected
-                .bytes()
-                .zip(signature.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        same.then(|| name.to_string())
+        let signature = hex::decode(signature).ok()?;
+        // In constant time: a forger learns nothing from how long it took.
+        self.mac(name)
+            .verify_slice(&signature)
+            .ok()
+            .map(|()| name.to_string())
     }
 
     /// `POST /sign-in` (form fields `name`, optional `return_to`) and

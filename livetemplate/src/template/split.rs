@@ -1,7 +1,7 @@
 //! Marked template output → [`Node`].
 
-use super::{Node, Range, Slot};
-use crate::template::marker::{Mark, Markers, Piece};
+use super::marker::{Mark, Markers, Piece};
+use crate::tree::{Node, Range, Slot};
 
 /// Builds the tree of one render from its marked output.
 ///
@@ -27,7 +27,7 @@ pub(crate) fn build_with(output: &str, markers: &Markers, lifted: &mut [Option<R
 
 struct Unbalanced;
 
-type Pieces<'a> = std::iter::Peekable<crate::template::marker::Scan<'a>>;
+type Pieces<'a> = std::iter::Peekable<super::marker::Scan<'a>>;
 
 /// Parses pieces into a node until one of `until` (returned) or the end.
 fn parse_node(

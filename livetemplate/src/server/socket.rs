@@ -11,11 +11,11 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::{ConnInfo, Dispatch, Push, TaskScope, View};
-use crate::context::{Link, TopicRules};
-use crate::controller::Controller;
+use crate::controller::{Caller, Controller, Link, TopicRules};
+use crate::dispatch::{Dispatch, View};
 use crate::identity::Identity;
-use crate::protocol::{ClientMessage, Envelope, ErrorFrame, NAVIGATE, PING};
+use crate::protocol::{ClientMessage, Envelope, ErrorFrame, FrameError, NAVIGATE, PING};
+use crate::session::{ConnInfo, Push, TaskScope};
 
 /// Settings a connection needs from its server.
 #[derive(Clone)]
@@ -72,7 +72,7 @@ pub(crate) async fn serve_socket<C: Controller>(
     };
     let mut open = socket.send(Message::text(first.to_text())).await.is_ok();
     if let Some(effects) = effects {
-        page.spread(&link, effects, false);
+        page.spread(&link, effects, Caller::Server);
     }
 
     // When the client's frame being answered was read.
@@ -85,9 +85,16 @@ pub(crate) async fn serve_socket<C: Controller>(
             _ = config.shutdown.cancelled() => break,
             Some(push) = mailbox.recv() => Some(match push {
                 Push::Action { action, data } => {
-                    let outcome = page.run_push(&mut view, &action, data, &link).await;
+                    let outcome = page.run(&mut view, &action, data, &link, Caller::Server);
                     if let Some(effects) = outcome.effects {
-                        page.spread(&link, effects, false);
+                        page.spread(&link, effects, Caller::Server);
+                    }
+                    Envelope::update(outcome.update, &view.errors, None).to_text()
+                }
+                Push::SyncTab => {
+                    let outcome = page.sync_tab(&mut view, &link).await;
+                    if let Some(effects) = outcome.effects {
+                        page.spread(&link, effects, Caller::Server);
                     }
                     Envelope::update(outcome.update, &view.errors, None).to_text()
                 }
@@ -105,7 +112,7 @@ pub(crate) async fn serve_socket<C: Controller>(
                     answering = Some(Instant::now());
                     Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await)
                 }
-                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::new("binary_frame", "binary frames are not part of the protocol").to_text()),
+                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::of(&FrameError::Binary).to_text()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
@@ -137,7 +144,7 @@ async fn answer<C: Controller>(
 ) -> String {
     let msg = match ClientMessage::parse(text, limit) {
         Ok(msg) => msg,
-        Err(e) => return ErrorFrame::new(e.code(), e.to_string()).to_text(),
+        Err(e) => return ErrorFrame::of(&e).to_text(),
     };
     match msg.action_name() {
         PING => r#"{"pong":true}"#.to_string(),
@@ -164,9 +171,9 @@ async fn answer<C: Controller>(
             Envelope::update(update, &view.errors, Some(NAVIGATE)).to_text()
         }
         action => {
-            let outcome = page.run(view, action, Arc::new(msg.data_map()), link, true);
+            let outcome = page.run(view, action, Arc::new(msg.data_map()), link, Caller::Client);
             if let Some(effects) = outcome.effects {
-                page.spread(link, effects, true);
+                page.spread(link, effects, Caller::Client);
             }
             Envelope::update(outcome.update, &view.errors, Some(action)).to_text()
         }

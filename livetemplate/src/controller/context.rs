@@ -1,0 +1,467 @@
+//! What an action handler can see and do.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{ActionError, Controller};
+use crate::identity::Identity;
+use crate::session::{data_map, Job, Registry, Session, SessionError, Target, TaskScope};
+
+/// Which topics a connection may subscribe and publish to.
+pub(crate) type TopicRules = Arc<dyn Fn(&Identity, &str) -> bool + Send + Sync>;
+
+/// What ties an action to its connection and runtime (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct Link {
+    pub registry: Arc<Registry>,
+    /// The page's name, the same on every instance.
+    pub page: Arc<str>,
+    pub identity: Arc<Identity>,
+    /// The connection; `None` for an action that came over HTTP.
+    pub conn: Option<u64>,
+    pub tasks: TaskScope,
+    pub topics: TopicRules,
+}
+
+impl Link {
+    /// This page's tabs in this group.
+    pub(crate) fn session(&self) -> Session {
+        Session {
+            registry: self.registry.clone(),
+            target: Target::Page {
+                page: self.page.clone(),
+                group: Arc::from(self.identity.group.as_str()),
+            },
+        }
+    }
+
+    fn may_use(&self, topic: &str) -> Result<(), TopicError> {
+        if self.identity.owns_topic(topic) || (self.topics)(&self.identity, topic) {
+            Ok(())
+        } else {
+            Err(TopicError::Denied(topic.to_string()))
+        }
+    }
+}
+
+/// What a handler asked for that happens only if it succeeds.
+#[derive(Default)]
+pub(crate) struct Effects {
+    /// Actions for the other tabs of the page and group.
+    pub broadcasts: Vec<(String, Map<String, Value>)>,
+    /// Actions for the subscribers of a topic.
+    pub publishes: Vec<(String, String, Map<String, Value>)>,
+    /// Messages for the next render, by kind.
+    pub flash: Map<String, Value>,
+}
+
+/// A topic could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicError {
+    /// The topic rules ([`Builder::allow_topics`](crate::Builder::allow_topics))
+    /// do not allow this connection that topic.
+    #[error("topic {0:?} is not allowed here")]
+    Denied(String),
+    /// Subscriptions belong to a WebSocket connection; this action came over HTTP.
+    #[error("topics need a live connection")]
+    NoConnection,
+    /// The data could not be sent.
+    #[error("the data for the topic could not be sent")]
+    InvalidData(#[from] SessionError),
+}
+
+impl From<SessionError> for ActionError {
+    fn from(e: SessionError) -> ActionError {
+        ActionError::msg(error_chain(&e))
+    }
+}
+
+impl From<TopicError> for ActionError {
+    fn from(e: TopicError) -> ActionError {
+        ActionError::msg(error_chain(&e))
+    }
+}
+
+/// An error and its causes, as one line for the page.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// What [`Controller::mount`](crate::Controller::mount) sees: the request
+/// (its query and headers) and who made it.
+#[derive(Debug, Clone)]
+pub struct MountContext {
+    pub(crate) query: HashMap<String, String>,
+    pub(crate) headers: Arc<HeaderMap>,
+    pub(crate) identity: Arc<Identity>,
+}
+
+impl MountContext {
+    /// A query parameter of the page URL.
+    pub fn query(&self, key: &str) -> Option<&str> {
+        self.query.get(key).map(String::as_str)
+    }
+
+    /// A request header (of the page GET, or of the WebSocket upgrade).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The signed-in user, if an [`Authenticator`](crate::Authenticator) said who it is.
+    pub fn user_id(&self) -> Option<&str> {
+        self.identity.user_id.as_deref()
+    }
+
+    /// The session group's id.
+    pub fn group(&self) -> &str {
+        &self.identity.group
+    }
+}
+
+/// What an action handler sees: the action's data, the session, and a place
+/// to start background work tied to the connection. `C` is the controller,
+/// so background jobs know the state they change.
+pub struct Context<C: Controller> {
+    pub(crate) action: String,
+    pub(crate) data: Arc<Map<String, Value>>,
+    pub(crate) link: Link,
+    pub(crate) effects: Effects,
+    pub(crate) controller: PhantomData<fn() -> C>,
+}
+
+impl<C: Controller> std::fmt::Debug for Context<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("action", &self.action)
+            .field("data", &self.data)
+            .field("user_id", &self.link.identity.user_id)
+            .field("group", &self.link.identity.group)
+            .field("connection", &self.link.conn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Controller> Context<C> {
+    /// A context for `action` on the connection `link` describes.
+    pub(crate) fn new(action: &str, data: Arc<Map<String, Value>>, link: &Link) -> Context<C> {
+        Context {
+            action: action.to_string(),
+            data,
+            link: link.clone(),
+            effects: Effects::default(),
+            controller: PhantomData,
+        }
+    }
+
+    /// The action's name as the client sent it.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The action's data as a typed value.
+    ///
+    /// The error names what did not fit, and is shown to the user like any
+    /// other action error.
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, ActionError> {
+        serde_json::from_value(Value::Object(Map::clone(&self.data))).map_err(|e| {
+            ActionError::msg(format!("invalid data for action {:?}: {e}", self.action))
+        })
+    }
+
+    /// A raw data value.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.data.get(key)
+    }
+
+    /// An integer field: a whole number, or a string holding one. `None`
+    /// when the field is missing or holds anything else (`"12abc"`, `1.5`,
+    /// `true`): a handler decides what that means, rather than getting a
+    /// made-up 0.
+    pub fn get_int(&self, key: &str) -> Option<i64> {
+        match self.data.get(key)? {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                let f = n.as_f64()?;
+                (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+            }),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A string field: strings as they are, numbers and booleans as written
+    /// (the client turns a numeric input into a number). `None` when the
+    /// field is missing, null, a list or an object.
+    pub fn get_string(&self, key: &str) -> Option<String> {
+        match self.data.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A boolean field: `true`/`false`, the strings `"true"`, `"on"`, `"1"`
+    /// and `"false"`, `"off"`, `"0"`, `""`, and the numbers 1 and 0. `None`
+    /// when missing or anything else — an unchecked checkbox is not sent at
+    /// all, so read a checkbox as `get_bool("agree").unwrap_or(false)`.
+    pub fn get_bool(&self, key: &str) -> Option<bool> {
+        match self.data.get(key)? {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => match s.as_str() {
+                "true" | "on" | "1" => Some(true),
+                "false" | "off" | "0" | "" => Some(false),
+                _ => None,
+            },
+            Value::Number(n) => match n.as_u64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// This page's tabs in this session group (all tabs of this browser, or
+    /// of this user when signed in), for pushing from background tasks.
+    pub fn session(&self) -> Session {
+        self.link.session()
+    }
+
+    /// The signed-in user, if an [`Authenticator`](crate::Authenticator) said who it is.
+    pub fn user_id(&self) -> Option<&str> {
+        self.link.identity.user_id.as_deref()
+    }
+
+    /// The session group's id.
+    pub fn group(&self) -> &str {
+        &self.link.identity.group
+    }
+
+    /// Runs `action` on the *other* tabs of this page and group once this
+    /// handler has succeeded (nothing is sent if it fails).
+    pub fn broadcast_action(
+        &mut self,
+        action: &str,
+        data: impl Serialize,
+    ) -> Result<(), SessionError> {
+        let data = data_map(data)?;
+        self.effects.broadcasts.push((action.to_string(), data));
+        Ok(())
+    }
+
+    /// Subscribes this connection to `topic`: [`publish`](Self::publish)es
+    /// to it run on this connection from now until it closes. Allowed are
+    /// the connection's own topics (`user:<id>`, `group:<id>`) and what
+    /// [`Builder::allow_topics`](crate::Builder::allow_topics) allows.
+    pub fn subscribe(&mut self, topic: &str) -> Result<(), TopicError> {
+        let conn = self.link.conn.ok_or(TopicError::NoConnection)?;
+        self.link.may_use(topic)?;
+        self.link.registry.subscribe(conn, topic);
+        Ok(())
+    }
+
+    /// Ends this connection's subscription to `topic`.
+    pub fn unsubscribe(&mut self, topic: &str) {
+        if let Some(conn) = self.link.conn {
+            self.link.registry.unsubscribe(conn, topic);
+        }
+    }
+
+    /// Runs `action` on every connection subscribed to `topic` (this one
+    /// included, if subscribed) once this handler has succeeded. The topic
+    /// must be allowed as for [`subscribe`](Self::subscribe).
+    pub fn publish(
+        &mut self,
+        topic: &str,
+        action: &str,
+        data: impl Serialize,
+    ) -> Result<(), TopicError> {
+        self.link.may_use(topic)?;
+        let data = data_map(data)?;
+        self.effects
+            .publishes
+            .push((topic.to_string(), action.to_string(), data));
+        Ok(())
+    }
+
+    /// Shows `message` in the render that follows this action, as
+    /// `lvt.flash[kind]` (`"success"`, `"error"`, …); the next action clears it.
+    pub fn flash(&mut self, kind: &str, message: impl Into<String>) {
+        self.effects
+            .flash
+            .insert(kind.to_string(), Value::String(message.into()));
+    }
+
+    /// Runs `task` in the background, tied to this connection: it is
+    /// cancelled (dropped at its next `.await`) when the connection closes,
+    /// whether or not it ever checks an error.
+    pub fn spawn<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.link.tasks.spawn(task);
+    }
+
+    /// Runs `task` in the background for the whole session group: it ends
+    /// when the group's last connection closes (or the server stops). Over
+    /// HTTP, with no connection to tie it to, it is tied to this request's
+    /// scope like [`spawn`](Self::spawn).
+    pub fn spawn_for_group<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self.link.registry.group_token(&self.link.identity.group) {
+            Some(token) => self.link.tasks.spawn_until(token, task),
+            None => self.link.tasks.spawn(task),
+        }
+    }
+
+    /// Runs `task` for the whole session group, like
+    /// [`spawn_for_group`](Self::spawn_for_group), unless a task of the
+    /// group started under the same `name` is still running: one timer per
+    /// group however many tabs open. True when it started `task`.
+    pub fn spawn_once_for_group<F>(&self, name: &str, task: F) -> bool
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let registry = &self.link.registry;
+        let group = &self.link.identity.group;
+        let Some(token) = registry.group_token(group) else {
+            // Over HTTP there is no group to share a task with.
+            self.link.tasks.spawn(task);
+            return true;
+        };
+        let Some(claim) = registry.claim_group_task(group, name) else {
+            return false;
+        };
+        self.link.tasks.spawn_until(token, async move {
+            let _claim = claim;
+            task.await;
+        });
+        true
+    }
+
+    /// Runs a job off the connection loop, tied to the connection like
+    /// [`spawn`](Self::spawn); it changes the state through its [`Job`] handle,
+    /// each change applied to the state as it is then and pushed to the tab.
+    ///
+    /// ```
+    /// # use livetemplate::{Actions, ActionError, Context, Controller};
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Export { progress: u8 }
+    /// # struct Exporter;
+    /// # impl Controller for Exporter { type State = Export; fn actions(_: &mut Actions<Self>) {} }
+    /// fn start(ctx: &mut Context<Exporter>) {
+    ///     ctx.spawn_job(|job| async move {
+    ///         for step in 1..=10u8 {
+    ///             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    ///             job.update(move |export| export.progress = step * 10);
+    ///         }
+    ///     });
+    /// }
+    /// ```
+    ///
+    /// The job changes the controller's own state, and only that: a job
+    /// written for another state does not compile.
+    ///
+    /// ```compile_fail
+    /// # use livetemplate::{Actions, Context, Controller, Job};
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Export { progress: u8 }
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Other { done: bool }
+    /// # struct Exporter;
+    /// # impl Controller for Exporter { type State = Export; fn actions(_: &mut Actions<Self>) {} }
+    /// fn start(ctx: &mut Context<Exporter>) {
+    ///     ctx.spawn_job(|job: Job<Other>| async move {
+    ///         job.update(|other| other.done = true);
+    ///     });
+    /// }
+    /// ```
+    pub fn spawn_job<F, Fut>(&self, job: F)
+    where
+        F: FnOnce(Job<C::State>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handle = Job {
+            registry: self.link.registry.clone(),
+            conn: self.link.conn,
+            state: PhantomData,
+        };
+        self.link.tasks.spawn(job(handle));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::metrics::Metrics;
+
+    struct Page;
+    impl Controller for Page {
+        type State = ();
+        fn actions(_: &mut crate::Actions<Self>) {}
+    }
+
+    fn context(data: Value) -> Context<Page> {
+        let Value::Object(data) = data else {
+            panic!("data must be an object, got {data}")
+        };
+        let link = Link {
+            registry: Arc::new(Registry::new("test".into())),
+            page: "page".into(),
+            identity: Arc::new(Identity::anonymous("g")),
+            conn: None,
+            tasks: TaskScope::new(&CancellationToken::new(), Arc::new(Metrics::default())),
+            topics: Arc::new(|_, _| false),
+        };
+        Context::new("probe", Arc::new(data), &link)
+    }
+
+    #[test]
+    fn getters_say_none_rather_than_make_up_a_value() {
+        let ctx = context(json!({
+            "n": 7, "s": " 12 ", "neg": "-1", "f": 2.0, "half": 1.5, "junk": "12abc",
+            "t": true, "on": "on", "off": "off", "one": 1, "two": 2, "null": null, "list": [1]
+        }));
+        assert_eq!(ctx.get_int("n"), Some(7));
+        assert_eq!(ctx.get_int("s"), Some(12));
+        assert_eq!(ctx.get_int("neg"), Some(-1), "negative stays negative");
+        assert_eq!(ctx.get_int("f"), Some(2));
+        for bad in ["half", "junk", "t", "null", "list", "missing"] {
+            assert_eq!(ctx.get_int(bad), None, "{bad}");
+        }
+        assert_eq!(ctx.get_string("s").as_deref(), Some(" 12 "));
+        assert_eq!(
+            ctx.get_string("n").as_deref(),
+            Some("7"),
+            "numbers as written"
+        );
+        assert_eq!(ctx.get_string("t").as_deref(), Some("true"));
+        for absent in ["null", "list", "missing"] {
+            assert_eq!(ctx.get_string(absent), None, "{absent}");
+        }
+        assert_eq!(ctx.get_bool("t"), Some(true));
+        assert_eq!(ctx.get_bool("on"), Some(true));
+        assert_eq!(ctx.get_bool("off"), Some(false));
+        assert_eq!(ctx.get_bool("one"), Some(true));
+        for bad in ["two", "junk", "null", "missing"] {
+            assert_eq!(ctx.get_bool(bad), None, "{bad}");
+        }
+    }
+}

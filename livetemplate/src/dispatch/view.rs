@@ -1,0 +1,36 @@
+//! One client's view of a page.
+
+use serde_json::{Map, Value};
+
+use crate::controller::Controller;
+use crate::template::RenderCache;
+use crate::tree::Node;
+
+/// One client's view of the page: its state, the tree it holds, and what
+/// its last action left for the template (errors, flash).
+pub(crate) struct View<C: Controller> {
+    /// Names the client's tree in [`Trace`](crate::Trace)s; new with every full tree.
+    pub id: u64,
+    pub state: C::State,
+    pub tree: Option<Node>,
+    pub errors: Map<String, Value>,
+    pub flash: Map<String, Value>,
+    /// The persisted fields as last saved, to save only changes.
+    pub persisted: Option<Map<String, Value>>,
+    /// What the last render made of loops rendered item by item.
+    pub cache: RenderCache,
+}
+
+impl<C: Controller> View<C> {
+    pub(crate) fn new(state: C::State) -> View<C> {
+        View {
+            id: 0,
+            state,
+            tree: None,
+            errors: Map::new(),
+            flash: Map::new(),
+            persisted: None,
+            cache: RenderCache::default(),
+        }
+    }
+}

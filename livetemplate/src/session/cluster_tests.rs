@@ -1,0 +1,135 @@
+//! The registry as one instance of a cluster: what crosses the bus, and
+//! what a lost message does.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Map;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{ConnInfo, Push, Registry, Target};
+use crate::cluster::{Bus, BusEvent, Cluster};
+use crate::lock::lock;
+
+/// An in-process bus that can lose the next message, to show what the
+/// numbering does about loss (the Redis tests cover the real transport).
+#[derive(Clone, Default)]
+struct LossyBus {
+    listeners: Arc<Mutex<Vec<mpsc::UnboundedSender<BusEvent>>>>,
+    lose_next: Arc<AtomicBool>,
+}
+
+impl Bus for LossyBus {
+    fn publish(&self, message: Vec<u8>) {
+        if self.lose_next.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        for listener in lock(&self.listeners).iter() {
+            let _ = listener.send(BusEvent::Message(message.clone()));
+        }
+    }
+    fn listen(&self, events: mpsc::UnboundedSender<BusEvent>) {
+        let _ = events.send(BusEvent::Connected);
+        lock(&self.listeners).push(events);
+    }
+    fn describe(&self) -> String {
+        "lossy".into()
+    }
+}
+
+fn instance(name: &str, bus: &LossyBus) -> Arc<Registry> {
+    let registry = Arc::new(Registry::new(name.into()));
+    registry.add_page("p", Arc::new(|action| action == "ping"));
+    let cluster = Cluster::new(name.into(), Arc::new(bus.clone()));
+    registry.join(Arc::new(cluster), CancellationToken::new());
+    registry
+}
+
+/// Waits until `check` holds; fails the test naming `what` after 5 s.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 5 s for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lost_message_resyncs_the_receivers_connections() {
+    let bus = LossyBus::default();
+    let (a, b) = (instance("a", &bus), instance("b", &bus));
+    let (_tab, mut mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: None,
+    });
+    let group = Target::Group("g".into());
+    until("b to count a's tab", || b.count(&group) == 1).await;
+
+    bus.lose_next.store(true, Ordering::SeqCst);
+    assert_eq!(b.deliver(&group, "ping", &Map::new(), None), 1);
+    b.deliver(&group, "ping", &Map::new(), None);
+    let first = mailbox.recv().await;
+    assert!(
+        matches!(first, Some(Push::Resync)),
+        "resync before the next push"
+    );
+    assert!(matches!(mailbox.recv().await, Some(Push::Action { .. })));
+    assert_eq!(a.cluster_status().gaps, 1);
+    assert_eq!(a.cluster_status().resyncs, 1);
+}
+
+#[tokio::test]
+async fn no_live_connection_holds_cluster_wide() {
+    let bus = LossyBus::default();
+    let (a, b) = (instance("a", &bus), instance("b", &bus));
+    let group = Target::Group("g".into());
+    let (tab, _mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: None,
+    });
+    until("b to count a's tab", || b.count(&group) == 1).await;
+    assert_eq!(
+        b.deliver(&group, "ping", &Map::new(), None),
+        1,
+        "counted on a"
+    );
+    assert_eq!(
+        b.deliver(&group, "other", &Map::new(), None),
+        0,
+        "a's page does not handle it"
+    );
+    drop(tab);
+    until("b to see a's tab gone", || b.count(&group) == 0).await;
+    assert_eq!(b.deliver(&group, "ping", &Map::new(), None), 0);
+}
+
+#[tokio::test]
+async fn tabs_on_another_instance_follow_a_client_action() {
+    let bus = LossyBus::default();
+    let (a, b) = (instance("a", &bus), instance("b", &bus));
+    let (_here, mut here_mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: None,
+    });
+    let (_there, mut there_mailbox) = b.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: None,
+    });
+    let (sender, _sender_mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: None,
+    });
+    a.sync_tabs(&"p".into(), &"g".into(), Some(sender.id));
+    assert!(matches!(here_mailbox.recv().await, Some(Push::SyncTab)));
+    assert!(matches!(there_mailbox.recv().await, Some(Push::SyncTab)));
+}
