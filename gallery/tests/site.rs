@@ -55,6 +55,51 @@ async fn server_push_page_matches_the_seed_and_shows_its_sources() {
 }
 
 #[tokio::test]
+async fn every_example_page_shows_the_whole_program_behind_it() {
+    let server = server().await;
+    let shows = |path: &'static str, texts: &'static [&'static str]| {
+        let server = &server;
+        async move {
+            let page = server.request("GET", path, &[], "").await.unwrap();
+            assert_eq!(page.status, 200, "{path}");
+            for text in texts {
+                assert!(page.body.contains(text), "{path} does not show {text:?}");
+            }
+        }
+    };
+    // Each page shows how it is mounted, from the example's own file.
+    for example in gallery::catalog::EXAMPLES {
+        let page = server
+            .request("GET", &example.path(), &[], "")
+            .await
+            .unwrap();
+        assert!(
+            page.body.contains("fn routes(gallery: &amp;Gallery)"),
+            "{} does not show how it is mounted",
+            example.path()
+        );
+        // minijinja escapes '/' in text.
+        let shown_path = example.source.path.replace('/', "&#x2f;");
+        assert!(page.body.contains(&shown_path), "{}", example.path());
+    }
+    // The routes an example relies on, and the partials it includes.
+    shows(
+        "/realtime/webhook",
+        &[
+            "pub async fn notify(State(sessions): State&lt;Sessions&gt;, body: Bytes)",
+            "templates&#x2f;partials&#x2f;sign-in.html",
+            "Sign in as",
+        ],
+    )
+    .await;
+    shows(
+        "/realtime/export",
+        &["gallery&#x2f;src&#x2f;downloads.rs", "pub async fn serve("],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn start_timer_shows_the_running_view_and_ticks_arrive() {
     let server = server().await;
     let mut tab = server

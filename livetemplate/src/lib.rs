@@ -105,6 +105,7 @@ mod random;
 mod redirect;
 #[cfg(feature = "redis")]
 pub mod redis;
+mod report;
 mod server;
 mod session;
 mod store;

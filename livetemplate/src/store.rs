@@ -54,14 +54,21 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Why persisted fields could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The store cannot be reached now.
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
-    /// What is stored is not a JSON object of fields.
-    #[error("stored fields are corrupt: {0}")]
-    Corrupt(String),
+    #[error("the store is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// What is stored under `key` is not a JSON object of fields.
+    #[error("the fields stored under {key:?} are corrupt")]
+    Corrupt {
+        /// The key.
+        key: String,
+        /// What was wrong with them.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Persisted fields in this process's memory: they survive refreshes and

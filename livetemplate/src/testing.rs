@@ -101,9 +101,9 @@ impl TestServer {
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
-        body: &str,
+        body: impl AsRef<[u8]>,
     ) -> Result<HttpResponse, TestError> {
-        http(self.addr, method, path, headers, body).await
+        http(self.addr, method, path, headers, body.as_ref()).await
     }
 }
 
@@ -155,8 +155,9 @@ impl Browser {
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
-        body: &str,
+        body: impl AsRef<[u8]>,
     ) -> Result<HttpResponse, TestError> {
+        let body = body.as_ref();
         let cookie = self.cookie_header();
         let mut all: Vec<(&str, &str)> = headers.to_vec();
         if let Some(c) = &cookie {
@@ -483,7 +484,7 @@ async fn http(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: &str,
+    body: &[u8],
 ) -> Result<HttpResponse, TestError> {
     let mut stream = TcpStream::connect(addr).await?;
     let mut req = format!(
@@ -494,8 +495,9 @@ async fn http(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    req.push_str(body);
-    stream.write_all(req.as_bytes()).await?;
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    stream.write_all(&req).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
     let raw = String::from_utf8_lossy(&raw);

@@ -121,3 +121,38 @@ async fn the_client_script_is_the_stock_bundle() {
     assert_eq!(resp.body.len(), installed.len());
     assert!(resp.body == installed);
 }
+
+/// Regression: a body that was not UTF-8 reached handlers as U+FFFD.
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_refused_with_a_400() {
+    let (server, _live) = serve(Counter::default()).await;
+    let form = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("cookie", "livetemplate-id=utf8test"),
+    ];
+    for body in [&b"setLabel=&label=\xff"[..], b"setLabel=&label=%FF"] {
+        let answer = server
+            .request("POST", "/counter", &form, body)
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 400, "{}", answer.body);
+        assert!(answer.body.contains("not_utf8"), "{}", answer.body);
+    }
+    let json = [("content-type", "application/json")];
+    let answer = server
+        .request(
+            "POST",
+            "/counter",
+            &json,
+            b"{\"action\":\"setLabel\",\"data\":{\"label\":\"\xff\"}}",
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    // A valid body still works, so nothing was left half-done.
+    let answer = server
+        .request("POST", "/counter", &form, "setLabel=&label=caf%C3%A9")
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 303);
+}

@@ -262,7 +262,8 @@ impl Cluster {
                 return;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "ignored a message on the bus");
+                let why = crate::report::error_chain(&e);
+                tracing::warn!(error = %why, "ignored a message on the bus");
                 return;
             }
         };

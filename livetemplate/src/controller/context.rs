@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::{ActionError, Controller};
 use crate::identity::Identity;
+use crate::report::error_chain;
 use crate::session::{data_map, Job, Registry, Session, SessionError, Target, TaskScope};
 
 /// Which topics a connection may subscribe and publish to.
@@ -88,18 +89,6 @@ impl From<TopicError> for ActionError {
     fn from(e: TopicError) -> ActionError {
         ActionError::msg(error_chain(&e))
     }
-}
-
-/// An error and its causes, as one line for the page.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// What [`Controller::mount`](crate::Controller::mount) sees: the request

@@ -26,6 +26,7 @@ use crate::controller::{
 use crate::diff;
 use crate::identity::Identity;
 use crate::metrics::Metrics;
+use crate::report::error_chain;
 use crate::session::{Registry, StateChange, Target};
 use crate::template::{RenderCache, TemplateError, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
@@ -95,9 +96,10 @@ impl<C: Controller> Dispatch<C> {
             Ok(Some(saved)) => Ok(persist.restore(&saved, state)),
             Ok(None) => Ok(state),
             Err(e) => {
-                tracing::error!(error = %e, "persisted fields could not be loaded");
+                let why = error_chain(&e);
+                tracing::error!(error = %why, "persisted fields could not be loaded");
                 Err(ActionError::msg(format!(
-                    "saved state could not be loaded ({e}); try again shortly"
+                    "saved state could not be loaded ({why}); try again shortly"
                 )))
             }
         }
@@ -113,7 +115,10 @@ impl<C: Controller> Dispatch<C> {
         match persist.load(group).await {
             Ok(Some(saved)) => view.state = persist.restore(&saved, view.state.clone()),
             Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "persisted fields could not be reloaded"),
+            Err(e) => {
+                let why = error_chain(&e);
+                tracing::warn!(error = %why, "persisted fields could not be reloaded");
+            }
         }
     }
 

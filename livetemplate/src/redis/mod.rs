@@ -45,22 +45,25 @@ pub struct Redis {
 
 /// Redis could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RedisError {
     /// The URL is not a Redis URL.
-    #[error("invalid Redis URL {url:?}: {reason}")]
+    #[error("invalid Redis URL {url:?}")]
     Url {
         /// The URL, without its password.
         url: String,
-        /// What is wrong with it.
-        reason: String,
+        /// What the Redis client said of it.
+        #[source]
+        source: ::redis::RedisError,
     },
     /// The server did not answer.
-    #[error("Redis at {url} is unreachable: {reason}")]
+    #[error("Redis at {url} is unreachable")]
     Unreachable {
         /// The URL, without its password.
         url: String,
         /// What failed.
-        reason: String,
+        #[source]
+        source: ::redis::RedisError,
     },
 }
 
@@ -78,17 +81,17 @@ impl Redis {
     /// tasks then carry the bus and the store's writes.
     pub async fn connect(url: &str) -> Result<Redis, RedisError> {
         let shown = without_password(url);
-        let client = Client::open(url).map_err(|e| RedisError::Url {
+        let client = Client::open(url).map_err(|source| RedisError::Url {
             url: shown.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(TIMEOUT))
             .set_response_timeout(Some(TIMEOUT))
             .set_number_of_retries(1);
-        let unreachable = |e: ::redis::RedisError| RedisError::Unreachable {
+        let unreachable = |source: ::redis::RedisError| RedisError::Unreachable {
             url: shown.clone(),
-            reason: e.to_string(),
+            source,
         };
         let mut commands = client
             .get_connection_manager_with_config(config)
@@ -122,12 +125,7 @@ impl Redis {
     /// cookies that any instance must accept.
     pub async fn shared_secret(&self, name: &str) -> Result<Vec<u8>, RedisError> {
         let key = format!("lvt:secret:{name}");
-        let mut fresh = [0u8; 32];
-        getrandom::fill(&mut fresh).map_err(|e| RedisError::Unreachable {
-            url: self.shown.clone(),
-            reason: format!("no randomness for a new secret: {e}"),
-        })?;
-        let fresh: String = fresh.iter().map(|b| format!("{b:02x}")).collect();
+        let fresh = hex::encode(crate::random::bytes::<32>());
         let mut commands = self.commands.clone();
         let (secret,): (String,) = ::redis::pipe()
             .cmd("SET")
@@ -139,9 +137,9 @@ impl Redis {
             .arg(&key)
             .query_async(&mut commands)
             .await
-            .map_err(|e| RedisError::Unreachable {
+            .map_err(|source| RedisError::Unreachable {
                 url: self.shown.clone(),
-                reason: e.to_string(),
+                source,
             })?;
         Ok(secret.into_bytes())
     }

@@ -50,13 +50,16 @@ impl Store for RedisStore {
                 .arg(&key)
                 .query_async(&mut commands)
                 .await
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
             let Some(json) = json else {
                 return Ok(None);
             };
             serde_json::from_str(&json)
                 .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))
+                .map_err(|e| StoreError::Corrupt {
+                    key: key.clone(),
+                    source: Box::new(e),
+                })
         })
     }
 

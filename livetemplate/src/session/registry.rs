@@ -627,4 +627,27 @@ mod tests {
         drop(b);
         assert!(token.is_cancelled());
     }
+
+    #[test]
+    fn a_named_group_task_runs_once_per_group_until_it_ends() {
+        let r = registry();
+        assert!(
+            r.claim_group_task("g", "timer").is_none(),
+            "no connection, no claim"
+        );
+        let (_a, _a_rx) = r.register(info("p1", "g", None));
+        let (_b, _b_rx) = r.register(info("p1", "h", None));
+        let claim = r.claim_group_task("g", "timer").expect("the first claim");
+        assert!(
+            r.claim_group_task("g", "timer").is_none(),
+            "taken while it runs"
+        );
+        assert!(r.claim_group_task("g", "other").is_some(), "another name");
+        assert!(r.claim_group_task("h", "timer").is_some(), "another group");
+        drop(claim);
+        assert!(
+            r.claim_group_task("g", "timer").is_some(),
+            "free once it ended"
+        );
+    }
 }
