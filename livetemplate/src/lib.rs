@@ -74,6 +74,13 @@
 //! `server` module is the axum side, `session` the registry of live
 //! connections that pushes go through.
 //!
+//! ## Features
+//!
+//! - `testing`: [`testing`], an in-process client that connects like a browser.
+//! - `redis`: [`redis`], the Redis bus and store for several instances.
+//! - `unstable`: [`unstable`], the trees and diffs under the API, for tools
+//!   and benchmarks. Not covered by semver.
+//!
 //! ## Where to go next
 //!
 //! - [`Controller`] for the hooks (`mount`, `on_connect`, …) and how the
@@ -83,13 +90,6 @@
 //! - [`testing`] (feature `testing`) for testing a page without a browser.
 //! - The gallery in this repository (`gallery/`): every example is one
 //!   controller file and one template, and shows both on its page.
-//!
-//! ## Features
-//!
-//! - `testing`: [`testing`], an in-process client that connects like a browser.
-//! - `redis`: [`redis`], the Redis bus and store for several instances.
-//! - `unstable`: [`unstable`], the trees and diffs under the API, for tools
-//!   and benchmarks. Not covered by semver.
 
 #![warn(missing_docs, missing_debug_implementations)]
 
