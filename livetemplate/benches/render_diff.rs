@@ -30,14 +30,14 @@ fn render_diff(c: &mut Criterion) {
         let mut i = 0;
         group.bench_function(s.name, |b| {
             b.iter(|| {
-                let new = unstable::render_tree_cached(
+                let mut new = unstable::render_tree_cached(
                     &templates,
                     "page.html",
                     states[i % 2].clone(),
                     &mut cache,
                 )
                 .expect("renders");
-                let frame = json!({ "tree": unstable::diff(&old, &new) }).to_string();
+                let frame = json!({ "tree": unstable::diff(&old, &mut new) }).to_string();
                 old = new;
                 i += 1;
                 black_box(frame)

@@ -42,7 +42,7 @@ fn main() {
         };
         let states = [common::object(s.after), common::object(s.before)];
         let mut old = render(&states[1]);
-        let update = unstable::diff(&old, &render(&states[0]));
+        let update = unstable::diff(&old, &mut render(&states[0]));
         old = render(&states[1]);
         let update_bytes = update.to_string().len();
         let frame_bytes = json!({ "tree": update }).to_string().len();
@@ -56,8 +56,8 @@ fn main() {
         {
             let state = &states[i % 2];
             let t = Instant::now();
-            let new = render(state);
-            let update = unstable::diff(&old, &new);
+            let mut new = render(state);
+            let update = unstable::diff(&old, &mut new);
             let frame = json!({ "tree": update }).to_string();
             let took = t.elapsed();
             black_box(frame);

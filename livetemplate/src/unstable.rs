@@ -14,6 +14,17 @@ pub use crate::tree::{
 
 use crate::{TemplateError, Templates};
 
+/// How the client knows a loop's rows: each row's key, and whether the
+/// keys are the server's numbers (the template named none usable).
+pub fn row_keys(range: &Range) -> (Vec<String>, bool) {
+    let keys = range.row_keys();
+    let numbered = keys.numbered;
+    (
+        keys.keys.into_iter().map(|k| k.into_owned()).collect(),
+        numbered,
+    )
+}
+
 /// Renders `name` with `ctx` to a tree.
 ///
 /// ```

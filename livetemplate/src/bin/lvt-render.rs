@@ -99,7 +99,7 @@ fn run() -> Result<(), CliError> {
         if !state.is_object() {
             return Err(bad(format!("got {state}")));
         }
-        let tree = unstable::render_tree(&templates, &args.name, &state).map_err(|source| {
+        let mut tree = unstable::render_tree(&templates, &args.name, &state).map_err(|source| {
             CliError::Render {
                 path: args.states.clone(),
                 line: i + 1,
@@ -107,7 +107,7 @@ fn run() -> Result<(), CliError> {
             }
         })?;
         let update = match &previous {
-            Some(old) => unstable::diff(old, &tree),
+            Some(old) => unstable::diff(old, &mut tree),
             None => unstable::full(&tree),
         };
         let row = json!({ "update": update, "html": tree.to_html() });

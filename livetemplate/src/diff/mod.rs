@@ -5,19 +5,20 @@
 //! * a node whose statics changed is sent whole (statics and every slot):
 //!   the client replaces a node when an update brings statics;
 //! * a node with the same statics sends only its changed slots, recursively;
-//! * a keyed loop sends list operations (see [`range`](self#keyed-loops));
-//!   a loop without keys is sent whole when it changed.
+//! * a loop sends list operations (see [below](self#loops)).
 //!
-//! # Keyed loops
+//! # Loops
 //!
-//! A loop whose items carry a key attribute (`data-key="{{ id }}"`, see
-//! [`KEY_ATTRIBUTES`](crate::tree::KEY_ATTRIBUTES)) is updated with the
-//! client's operations: `["r", key]` removes a row, `["u", key, slots]`
-//! changes only the slots that changed, `["a", items]` appends,
-//! `["p", items]` prepends, `["i", after, items]` inserts after a row, and
-//! `["o", keys]` gives a new order. A loop that became empty, was empty, or
-//! kept none of its rows is sent whole: that is smaller, and carries `else`.
+//! Every loop's rows have keys (`tree::keys`: the template's key attribute,
+//! or the server's numbers, which [`carry`] keeps from render to render), so
+//! a loop that kept rows is updated with the client's operations:
+//! `["r", key]` removes a row, `["u", key, slots]` changes only the slots
+//! that changed, `["a", items]` appends, `["p", items]` prepends,
+//! `["i", after, items]` inserts after a row, and `["o", keys]` gives a new
+//! order. A loop that became empty, was empty, or kept none of its rows is
+//! sent whole: that is smaller, and carries `else`.
 
+mod carry;
 mod range;
 mod replace;
 
@@ -25,17 +26,20 @@ use serde_json::{Map, Value};
 
 use crate::tree::{node_json, slot_json, text_json, Node, Slot};
 
-/// The update that turns `old` into `new` on the client: `{}` when nothing changed.
+/// The update that turns `old` into `new` on the client: `{}` when nothing
+/// changed. First the server's row numbers are carried from `old` into
+/// `new` (see [`carry`]), so keep `new` for the next diff.
 ///
 /// ```
 /// use livetemplate::unstable::{diff, Node, Slot};
 /// let old = Node { statics: vec!["<b>".into(), "</b>".into()], slots: vec![Slot::Text("1".into())] };
 /// let mut new = old.clone();
 /// new.slots[0] = Slot::Text("2".into());
-/// assert_eq!(diff(&old, &new).to_string(), r#"{"0":"2"}"#);
-/// assert_eq!(diff(&new, &new).to_string(), "{}");
+/// assert_eq!(diff(&old, &mut new).to_string(), r#"{"0":"2"}"#);
+/// assert_eq!(diff(&new.clone(), &mut new).to_string(), "{}");
 /// ```
-pub fn diff(old: &Node, new: &Node) -> Value {
+pub fn diff(old: &Node, new: &mut Node) -> Value {
+    carry::carry_node(old, new);
     match diff_node(old, new) {
         Some(update) => update,
         None => Value::Object(Map::new()),
@@ -82,6 +86,11 @@ mod tests {
     use super::*;
     use crate::tree::Range;
 
+    /// The update from `old` to (a copy of) `new`.
+    fn diff(old: &Node, new: &Node) -> Value {
+        super::diff(old, &mut new.clone())
+    }
+
     fn text(s: &str) -> Slot {
         Slot::Text(s.into())
     }
@@ -127,20 +136,24 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_loop_without_keys_is_sent_whole() {
+    fn a_loop_without_keys_is_numbered_and_changes_by_operations() {
         let range = |items: &[&str]| {
             Slot::Range(Range {
                 statics: vec!["<li>".into(), "</li>".into()],
                 items: items.iter().map(|i| [text(i)].into()).collect(),
-                else_node: None,
+                ..Range::default()
             })
         };
         let a = node(&["<ul>", "</ul>"], vec![range(&["a"])]);
         let b = node(&["<ul>", "</ul>"], vec![range(&["a", "b"])]);
         assert_eq!(diff(&a, &a), json!({}));
         assert_eq!(
+            full(&a),
+            json!({ "s": ["<ul>", "</ul>"], "0": { "s": ["<li>", "</li>"], "d": [{ "0": "a", "_k": "0" }] } })
+        );
+        assert_eq!(
             diff(&a, &b),
-            json!({ "0": { "s": ["<li>", "</li>"], "d": [{ "0": "a" }, { "0": "b" }] } })
+            json!({ "0": [["a", [{ "0": "b", "_k": "1" }]]] })
         );
     }
 
@@ -164,6 +177,7 @@ mod tests {
             statics: vec!["<li>".into(), "</li>".into()],
             items: items.iter().map(|i| [text(i)].into()).collect(),
             else_node: else_text.map(|t| Box::new(Node::text(t))),
+            ..Range::default()
         })
     }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::diff_slot;
 use crate::protocol::update::ListOp;
-use crate::tree::{item_json, range_json, Range, Slot};
+use crate::tree::{item_json, range_json, Identity, Range, Slot};
 
 /// `None` when nothing changed; list operations when both loops are keyed
 /// with the same statics and share rows; otherwise the new loop whole.
@@ -25,72 +25,100 @@ fn keyed_ops(old: &Range, new: &Range) -> Option<Value> {
     if old.statics != new.statics || old.items.is_empty() || new.items.is_empty() {
         return None;
     }
-    let slot = new.key_slot()?;
-    let new_keys = new.keys(slot)?;
-    if let Some(ops) = updates_in_place(old, new, slot, &new_keys) {
+    if let Some(ops) = updates_in_place(old, new) {
         return Some(ops);
     }
-    let old_keys = old.keys(slot)?;
-    let old_at: foldhash::HashMap<&str, usize> =
-        old_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let new_at: foldhash::HashMap<&str, usize> =
-        new_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let old_keys = old.row_keys();
+    let new_keys = new.row_keys();
+    // The client holds the old keys: ops must name rows the same way.
+    if (old_keys.numbered, old_keys.in_items) != (new_keys.numbered, new_keys.in_items) {
+        return None;
+    }
+    let in_items = new_keys.in_items;
+    let (old_keys, new_keys) = (old_keys.keys, new_keys.keys);
+    let old_at: foldhash::HashMap<&str, usize> = old_keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_ref(), i))
+        .collect();
+    let new_at: foldhash::HashMap<&str, usize> = new_keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_ref(), i))
+        .collect();
 
     let kept_in_old_order: Vec<&str> = old_keys
         .iter()
-        .copied()
+        .map(|k| k.as_ref())
         .filter(|k| new_at.contains_key(k))
         .collect();
     if kept_in_old_order.is_empty() {
         return None;
     }
     let mut ops = Vec::new();
-    for key in old_keys.iter().filter(|k| !new_at.contains_key(*k)) {
+    for key in old_keys.iter().filter(|k| !new_at.contains_key(k.as_ref())) {
         ops.push(ListOp::Remove(key).into_json());
     }
     for (j, key) in new_keys.iter().enumerate() {
-        if let Some(&i) = old_at.get(key) {
+        if let Some(&i) = old_at.get(key.as_ref()) {
             if let Some(changes) = diff_item(&old.items[i], &new.items[j]) {
                 ops.push(ListOp::Update(key, changes).into_json());
             }
         }
     }
-    let kept_in_new_order = new_keys.iter().copied().filter(|k| old_at.contains_key(k));
+    let key_of = |k: &str| in_items.then(|| k.to_string());
+    let kept_in_new_order = new_keys
+        .iter()
+        .map(|k| k.as_ref())
+        .filter(|k| old_at.contains_key(k));
     if kept_in_new_order.eq(kept_in_old_order.iter().copied()) {
-        insert_in_place(&mut ops, new, &new_keys, &old_at);
+        insert_in_place(&mut ops, new, &new_keys, &old_at, in_items);
     } else {
         // Rows moved: add the new ones at the end, then give the whole order.
         let added: Vec<Value> = new_keys
             .iter()
             .zip(&new.items)
-            .filter(|(k, _)| !old_at.contains_key(*k))
-            .map(|(_, item)| item_json(item))
+            .filter(|(k, _)| !old_at.contains_key(k.as_ref()))
+            .map(|(k, item)| item_json(item, key_of(k).as_deref()))
             .collect();
         if !added.is_empty() {
             ops.push(ListOp::Append(added, None).into_json());
         }
-        ops.push(ListOp::Order(new_keys).into_json());
+        ops.push(ListOp::Order(new_keys.iter().map(|k| k.as_ref()).collect()).into_json());
     }
     Some(Value::Array(ops))
 }
 
 /// The common case of a list whose rows stayed where they were (a toggle, an
 /// edit): only `u` operations, found without hashing either list again.
-/// `None` when any row was added, removed or moved.
-fn updates_in_place(old: &Range, new: &Range, slot: usize, new_keys: &[&str]) -> Option<Value> {
-    if old.items.len() != new_keys.len() {
+/// `None` when any row was added, removed or moved, or the rows' keys are
+/// not the template's whole key slot or the server's numbers.
+fn updates_in_place(old: &Range, new: &Range) -> Option<Value> {
+    if old.items.len() != new.items.len() {
         return None;
     }
-    // The new keys are unique, so old keys equal to them in order are too.
-    let same_order =
-        old.items.iter().zip(new_keys).all(
-            |(item, key)| matches!(item.get(slot), Some(Slot::Text(old_key)) if old_key == key),
-        );
-    if !same_order {
+    let same_key: Box<dyn Fn(usize) -> bool> = match new.identity() {
+        Identity::Slot(slot) => {
+            // The new keys must be unique; old keys equal to them in order are too.
+            new.slot_keys(slot)?;
+            Box::new(
+                move |i| matches!((old.items[i].get(slot), new.items[i].get(slot)), (Some(Slot::Text(a)), Some(Slot::Text(b))) if a == b),
+            )
+        }
+        Identity::Server => {
+            if !new.numbered() || !old.numbered() {
+                return None;
+            }
+            Box::new(|i| old.id(i) == new.id(i))
+        }
+        Identity::Attribute(_) => return None,
+    };
+    if !(0..new.items.len()).all(&same_key) {
         return None;
     }
+    let keys = new.row_keys();
     let mut ops = Vec::new();
-    for ((old_item, new_item), key) in old.items.iter().zip(&new.items).zip(new_keys) {
+    for ((old_item, new_item), key) in old.items.iter().zip(&new.items).zip(&keys.keys) {
         // A row the render cache reused is the very same slots.
         if Arc::ptr_eq(old_item, new_item) {
             continue;
@@ -107,13 +135,14 @@ fn updates_in_place(old: &Range, new: &Range, slot: usize, new_keys: &[&str]) ->
 fn insert_in_place(
     ops: &mut Vec<Value>,
     new: &Range,
-    new_keys: &[&str],
+    new_keys: &[std::borrow::Cow<'_, str>],
     old_at: &foldhash::HashMap<&str, usize>,
+    in_items: bool,
 ) {
     let mut anchor: Option<&str> = None;
     let mut run: Vec<Value> = Vec::new();
     for (key, item) in new_keys.iter().zip(&new.items) {
-        if old_at.contains_key(key) {
+        if old_at.contains_key(key.as_ref()) {
             if !run.is_empty() {
                 let items = std::mem::take(&mut run);
                 ops.push(
@@ -126,7 +155,7 @@ fn insert_in_place(
             }
             anchor = Some(key);
         } else {
-            run.push(item_json(item));
+            run.push(item_json(item, in_items.then_some(key.as_ref())));
         }
     }
     if !run.is_empty() {
@@ -150,7 +179,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::diff::{diff, full};
+    use crate::diff::full;
     use crate::tree::{apply_update, render_html, Node};
 
     /// `<ul>{% for id, label in rows %}<li data-key="{{ id }}">{{ label }}</li>{% endfor %}</ul>`
@@ -162,6 +191,7 @@ mod tests {
                 .map(|(k, v)| [Slot::Text(k.to_string()), Slot::Text(v.to_string())].into())
                 .collect(),
             else_node: Some(Box::new(Node::text("<li>none</li>"))).filter(|_| rows.is_empty()),
+            ..Range::default()
         };
         Node {
             statics: vec!["<ul>".into(), "</ul>".into()],
@@ -174,9 +204,9 @@ mod tests {
 
     /// The update from `a` to `b`, checked by folding it like the client.
     fn update(a: &[(&str, &str)], b: &[(&str, &str)], statics: &[&str]) -> Value {
-        let (old, new) = (page(a, statics), page(b, statics));
+        let (old, mut new) = (page(a, statics), page(b, statics));
         let mut client = full(&old);
-        let update = diff(&old, &new);
+        let update = crate::diff::diff(&old, &mut new);
         apply_update(&mut client, &update).unwrap();
         assert_eq!(render_html(&client), new.to_html(), "update {update}");
         update.get("0").cloned().unwrap_or(json!(null))
@@ -244,9 +274,23 @@ mod tests {
     }
 
     #[test]
-    fn lists_without_usable_keys_are_sent_whole() {
+    fn a_list_without_keys_gets_the_servers_numbers_and_operations() {
         let b = &[("a", "A"), ("c", "C")];
-        assert!(update(ABC, b, UNKEYED).get("d").is_some());
+        assert_eq!(update(ABC, b, UNKEYED), json!([["r", "1"]]));
+        let edited = &[("a", "A"), ("b", "B!"), ("c", "C")];
+        assert_eq!(
+            update(ABC, edited, UNKEYED),
+            json!([["u", "1", { "1": "B!" }]])
+        );
+        let front = &[("z", "Z"), ("a", "A"), ("b", "B"), ("c", "C")];
+        assert_eq!(
+            update(ABC, front, UNKEYED),
+            json!([["p", [{ "0": "z", "1": "Z", "_k": "3" }]]])
+        );
+    }
+
+    #[test]
+    fn a_list_whose_keys_stop_being_usable_is_sent_whole() {
         let duplicated = &[("a", "A"), ("a", "B")];
         assert!(update(ABC, duplicated, KEYED).get("d").is_some());
         assert!(update(duplicated, ABC, KEYED).get("d").is_some());

@@ -214,9 +214,9 @@ impl<C: Controller> Dispatch<C> {
     }
 
     /// The update that brings the client from its tree to `tree`.
-    fn commit(&self, view: &mut View<C>, tree: Node) -> Value {
+    fn commit(&self, view: &mut View<C>, mut tree: Node) -> Value {
         let update = match &view.tree {
-            Some(old) => diff::diff(old, &tree),
+            Some(old) => diff::diff(old, &mut tree),
             None => {
                 // A full tree starts a new client tree (a reconnect, an HTTP answer).
                 view.id = next_view_id();
@@ -498,7 +498,7 @@ mod tests {
             "the first render is the full tree"
         );
         let update = run(&d, &mut view, "addItem", json!({ "title": "milk" }));
-        assert_eq!(update["0"]["d"], json!([{ "0": "milk" }]));
+        assert_eq!(update["0"]["d"], json!([{ "0": "milk", "_k": "0" }]));
         assert_eq!(view.state.items, ["milk"]);
     }
 

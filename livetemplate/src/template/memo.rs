@@ -188,7 +188,7 @@ pub(crate) fn render_loop(
         scope.lifted.push(Some(Range {
             statics: statics.clone(),
             items: made.clone(),
-            else_node: None,
+            ..Range::default()
         }));
         scope.next.insert(
             key,

@@ -21,6 +21,7 @@ mod wire;
 pub use fold::TreeError;
 #[cfg(any(test, feature = "testing", feature = "unstable"))]
 pub use fold::{apply_update, render_html};
+pub(crate) use keys::Identity;
 #[cfg(feature = "unstable")]
 pub use keys::KEY_ATTRIBUTES;
 pub(crate) use wire::{item_json, node_json, range_json, slot_json, text_json};
@@ -58,6 +59,10 @@ pub struct Range {
     pub items: Vec<Item>,
     /// What the loop's `{% else %}` wrote when there were no items.
     pub else_node: Option<Box<Node>>,
+    /// The server's numbers for rows the template names no key for, one per
+    /// item, carried forward by the diff so that a row keeps its number
+    /// while others come and go. Empty: each row's number is its position.
+    pub ids: Vec<u32>,
 }
 
 impl Node {

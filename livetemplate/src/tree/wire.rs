@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{Node, Range, Slot};
-use crate::protocol::update::{range_meta, ELSE, ITEMS, RANGE_META, STATICS};
+use crate::protocol::update::{range_meta, ELSE, ITEMS, ITEM_KEY, RANGE_META, STATICS};
 
 /// The full JSON form of a node, statics included.
 pub(crate) fn node_json(node: &Node) -> Value {
@@ -46,7 +46,13 @@ pub(crate) fn text_json(text: &str) -> Value {
 pub(crate) fn range_json(range: &Range) -> Value {
     let mut map = Map::new();
     map.insert(STATICS.into(), statics_json(&range.statics));
-    let items = range.items.iter().map(|item| item_json(item)).collect();
+    let keys = range.row_keys();
+    let items = range
+        .items
+        .iter()
+        .zip(&keys.keys)
+        .map(|(item, key)| item_json(item, keys.in_items.then_some(key)))
+        .collect();
     map.insert(ITEMS.into(), Value::Array(items));
     if let Some(e) = &range.else_node {
         map.insert(ELSE.into(), node_json(e));
@@ -58,11 +64,15 @@ pub(crate) fn range_json(range: &Range) -> Value {
     Value::Object(map)
 }
 
-/// One loop item: its slots by index (the range holds the statics).
-pub(crate) fn item_json(item: &[Slot]) -> Value {
-    let mut map = Map::with_capacity(item.len());
+/// One loop item: its slots by index (the range holds the statics), and
+/// its key as `_k` where no slot holds one.
+pub(crate) fn item_json(item: &[Slot], key: Option<&str>) -> Value {
+    let mut map = Map::with_capacity(item.len() + 1);
     for (i, slot) in item.iter().enumerate() {
         map.insert(i.to_string(), slot_json(slot));
+    }
+    if let Some(key) = key {
+        map.insert(ITEM_KEY.into(), Value::String(key.to_string()));
     }
     Value::Object(map)
 }

@@ -35,7 +35,7 @@ pub fn run_case(
     for (step, state) in states.iter().enumerate() {
         let at = |what: &str| format!("{name} step {step}: {what}");
         let plain = templates.render_plain(name, state);
-        let tree = match (unstable::render_tree(templates, name, state), plain) {
+        let mut tree = match (unstable::render_tree(templates, name, state), plain) {
             (Ok(tree), Ok(plain)) => {
                 if tree.to_html() != plain {
                     return Err(at(&format!(
@@ -53,7 +53,7 @@ pub fn run_case(
         };
         let update = match &previous {
             Some(old) => {
-                let update = unstable::diff(old, &tree);
+                let update = unstable::diff(old, &mut tree);
                 minimal(old, &tree, &update).map_err(|e| at(&format!("{e}\nupdate {update}")))?;
                 count(&update, tally);
                 update
@@ -114,36 +114,24 @@ fn slot(old: &Slot, new: &Slot, change: &Value, path: &str) -> Result<(), String
 }
 
 fn range(old: &Range, new: &Range, change: &Value, path: &str) -> Result<(), String> {
+    let (old_keys, old_numbered) = unstable::row_keys(old);
+    let (new_keys, new_numbered) = unstable::row_keys(new);
     let Some(ops) = change.as_array() else {
-        // Whole: fine unless this was a keyed list that kept some rows.
-        let keyed = |r: &Range| r.key_slot().is_some_and(|k| unique_keys(r, k).is_some());
-        let kept = |k: usize| {
-            let (Some(a), Some(b)) = (unique_keys(old, k), unique_keys(new, k)) else {
-                return false;
-            };
-            a.iter().any(|key| b.contains(key))
-        };
-        return match new.key_slot() {
-            Some(k) if old.statics == new.statics && keyed(old) && keyed(new) && kept(k) => Err(
-                format!("{path}: keyed list sent whole though rows were kept"),
-            ),
-            _ => Ok(()),
+        // Whole: fine unless the list kept some rows, keyed the same way.
+        let kept = old_keys.iter().any(|k| new_keys.contains(k));
+        return if old.statics == new.statics && old_numbered == new_numbered && kept {
+            Err(format!("{path}: list sent whole though rows were kept"))
+        } else {
+            Ok(())
         };
     };
-    let key = new
-        .key_slot()
-        .ok_or(format!("{path}: ops on a list without keys"))?;
-    let row = |r: &Range, k: &str| {
-        r.items
-            .iter()
-            .position(|item| matches!(item.get(key), Some(Slot::Text(t)) if t == k))
-    };
+    let row = |keys: &[String], k: &str| keys.iter().position(|key| key == k);
     for op in ops {
         if op[0] != "u" {
             continue;
         }
         let k = op[1].as_str().unwrap_or_default();
-        let (Some(i), Some(j)) = (row(old, k), row(new, k)) else {
+        let (Some(i), Some(j)) = (row(&old_keys, k), row(&new_keys, k)) else {
             return Err(format!("{path}: u of unknown row {k}"));
         };
         let (a, b) = (
@@ -159,21 +147,6 @@ fn range(old: &Range, new: &Range, change: &Value, path: &str) -> Result<(), Str
         node(&a, &b, &op[2], &format!("{path}[{k}]"))?;
     }
     Ok(())
-}
-
-fn unique_keys(range: &Range, slot: usize) -> Option<Vec<String>> {
-    let mut keys = Vec::new();
-    for item in &range.items {
-        let Some(Slot::Text(k)) = item.get(slot) else {
-            return None;
-        };
-        let placeholder = k.starts_with("{{") && k.ends_with("}}");
-        if k.is_empty() || k.contains('&') || placeholder || keys.contains(k) {
-            return None;
-        }
-        keys.push(k.clone());
-    }
-    Some(keys)
 }
 
 /// Adds the range operations and whole ranges in `update` to the tally.

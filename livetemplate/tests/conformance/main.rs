@@ -114,3 +114,84 @@ fn the_minimality_check_catches_a_wasteful_update() {
     let whole = livetemplate::unstable::full(&new);
     assert!(check::minimal(&old, &new, &whole).is_err());
 }
+
+/// Every way people write a list gets row operations, not the list again:
+/// with no key, a key inside a longer attribute, a key on a nested element,
+/// a link, a list of plain strings — 1,000 rows each, through the stock
+/// client's renderer as well.
+#[test]
+fn every_list_markup_changes_by_rows_whatever_its_keys() {
+    let markups = [
+        ("no key", "<ul>{% for r in rows %}<li>{{ r.name }} {{ r.score }}</li>{% endfor %}</ul>"),
+        ("id=\"row-…\"", "<table>{% for r in rows %}<tr id=\"row-{{ r.id }}\"><td>{{ r.name }}</td><td>{{ r.score }}</td></tr>{% endfor %}</table>"),
+        ("nested key", "<ul>{% for r in rows %}<li><span data-key=\"{{ r.id }}\">{{ r.name }}</span> {{ r.score }}</li>{% endfor %}</ul>"),
+        ("href", "<ol>{% for r in rows %}<li><a href=\"/items/{{ r.id }}\">{{ r.name }}</a> {{ r.score }}</li>{% endfor %}</ol>"),
+        ("strings", "<p>{% for r in names %}<b>{{ r }}</b>{% endfor %}</p>"),
+    ];
+    let rows = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({ "id": i, "name": format!("row {i}"), "score": i % 7 }))
+            .collect()
+    };
+    let state = |rows: &[Value]| {
+        let names: Vec<_> = rows.iter().map(|r| r["name"].clone()).collect();
+        json!({ "rows": rows, "names": names })
+    };
+    let base = rows(1000);
+    let mut edited = base.clone();
+    edited[500]["name"] = json!("row 500!");
+    let removed: Vec<_> = base.iter().filter(|r| r["id"] != 500).cloned().collect();
+    let mut front = vec![json!({ "id": 1000, "name": "row new", "score": 3 })];
+    front.extend(base.iter().cloned());
+    let reversed: Vec<_> = base.iter().rev().cloned().collect();
+
+    let mut replay = Replay::start();
+    let mut tally = Tally::default();
+    for (what, source) in markups {
+        let templates = Templates::from_fn(move |_| Some(source.to_string()));
+        for (change, after, limit) in [
+            ("one row changed", &edited, 200),
+            ("one row removed", &removed, 100),
+            ("one row inserted at the front", &front, 300),
+            ("reversed", &reversed, usize::MAX),
+        ] {
+            let (first, then) = (state(&base), state(after));
+            let old = livetemplate::unstable::render_tree(&templates, "t.html", &first).unwrap();
+            let mut new = livetemplate::unstable::render_tree(&templates, "t.html", &then).unwrap();
+            let update = livetemplate::unstable::diff(&old, &mut new);
+            let bytes = update.to_string().len();
+            let limit = if limit == usize::MAX {
+                // A reversal costs the keys, not the rows.
+                let ul = new.slots.iter().find_map(|s| match s {
+                    livetemplate::unstable::Slot::Range(r) => Some(r),
+                    _ => None,
+                });
+                let (keys, _) = livetemplate::unstable::row_keys(ul.expect("a loop"));
+                keys.iter().map(|k| k.len() + 3).sum::<usize>() + 32
+            } else {
+                limit
+            };
+            eprintln!("{what:>12} | {change:<30} | {bytes:>5} B (limit {limit})");
+            assert!(
+                bytes <= limit,
+                "{what}, {change}: {bytes} bytes (limit {limit}): {}",
+                &update.to_string()[..bytes.min(300)]
+            );
+            check::run_case(
+                &templates,
+                "t.html",
+                &[first, then],
+                &mut replay,
+                &mut tally,
+            )
+            .unwrap_or_else(|e| panic!("{what}, {change}: {e}"));
+        }
+    }
+    let verdict = replay.finish();
+    assert!(
+        verdict.ok,
+        "the client renders differently:\n{}",
+        verdict.mismatches
+    );
+    assert_eq!(tally.whole_ranges, 0, "no list was sent whole: {tally:?}");
+}

@@ -188,7 +188,8 @@ fn fragment(scope: Scope, depth: u32) -> BoxedStrategy<String> {
 }
 
 /// `for todo in todos`, keyed by one of the attributes the client knows, or
-/// by something that is not a key, or by a value that repeats.
+/// by something that is not a key, or by a value that repeats, or inside a
+/// longer value, or on a nested element, or not at all.
 fn todo_loop(depth: u32) -> BoxedStrategy<String> {
     let key = prop::sample::select(vec![
         "data-key=\"{{ todo.id }}\"",
@@ -200,6 +201,12 @@ fn todo_loop(depth: u32) -> BoxedStrategy<String> {
         "data-key=\"{{ todo.text }}\"",
         "data-key=\"{{ loop.index }}\"",
         "class=\"{{ todo.done }}\" data-key=\"{{ todo.id }}\"",
+        "",
+        "class=\"row\"",
+        "id=\"row-{{ todo.id }}\"",
+        "data-key=\"t{{ todo.id }}-{{ todo.done }}\"",
+        "><span data-key=\"{{ todo.id }}\"></span",
+        "><a href=\"/todos/{{ todo.id }}\">open</a",
     ]);
     (
         key,
