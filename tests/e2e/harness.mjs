@@ -10,17 +10,31 @@ import { chromium } from "playwright-core";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+const target = () =>
+  process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, "target");
+
 /** The gallery binary: GALLERY_BIN, else the debug build (in CARGO_TARGET_DIR if set). */
 export function galleryBinary() {
-  const target = process.env.CARGO_TARGET_DIR ? path.resolve(root, process.env.CARGO_TARGET_DIR) : path.join(root, "target");
-  const bin = process.env.GALLERY_BIN ?? path.join(target, "debug/gallery");
+  const bin = process.env.GALLERY_BIN ?? path.join(target(), "debug/gallery");
   if (!existsSync(bin)) throw new Error(`gallery binary not found at ${bin}: run cargo build -p gallery first`);
   return bin;
 }
 
+/** A runtime example's debug build (`cargo build -p livetemplate --example NAME`). */
+export function exampleBinary(name) {
+  const bin = path.join(target(), "debug/examples", name);
+  if (!existsSync(bin)) throw new Error(`example not found at ${bin}: run cargo build -p livetemplate --example ${name}`);
+  return bin;
+}
+
 /** Starts a gallery on 127.0.0.1:0 and resolves once it prints its URL. */
-export async function startGallery(args = []) {
-  const proc = spawn(galleryBinary(), ["--addr", "127.0.0.1:0", ...args], {
+export function startGallery(args = []) {
+  return startServer(galleryBinary(), args);
+}
+
+/** Starts `bin --addr 127.0.0.1:0 …args` and resolves once it prints its URL. */
+export async function startServer(bin, args = []) {
+  const proc = spawn(bin, ["--addr", "127.0.0.1:0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -32,7 +46,7 @@ export async function startGallery(args = []) {
       const m = out.match(/listening on (http:\/\/\S+)/);
       if (m) resolve(m[1]);
     });
-    proc.on("exit", (code) => reject(new Error(`gallery exited with ${code} before listening:\n${stderr}`)));
+    proc.on("exit", (code) => reject(new Error(`${bin} exited with ${code} before listening:\n${stderr}`)));
   });
   return {
     url,

@@ -163,7 +163,7 @@ async fn get_page<C: Controller>(
             }
         }
         None => format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><script defer src=\"{CLIENT_SCRIPT_PATH}\"></script></head><body>{wrapper}</body></html>"
+            "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><script defer src=\"{CLIENT_SCRIPT_PATH}\"></script></head><body>{wrapper}</body></html>"
         ),
     };
     finish(Html(html).into_response(), new_session)
