@@ -24,16 +24,15 @@ fn render_diff(c: &mut Criterion) {
         let templates = Templates::from_fn(move |_| Some(s.template.to_string()));
         let mut cache = RenderCache::default();
         let states = [common::object(s.after), common::object(s.before)];
-        let mut old =
-            unstable::render_tree_cached(&templates, "page.html", states[1].clone(), &mut cache)
-                .expect("renders");
+        let mut old = unstable::render_tree_cached(&templates, "page.html", &states[1], &mut cache)
+            .expect("renders");
         let mut i = 0;
         group.bench_function(s.name, |b| {
             b.iter(|| {
                 let mut new = unstable::render_tree_cached(
                     &templates,
                     "page.html",
-                    states[i % 2].clone(),
+                    &states[i % 2],
                     &mut cache,
                 )
                 .expect("renders");

@@ -37,7 +37,7 @@ fn main() {
         let templates = Templates::from_fn(move |_| Some(s.template.to_string()));
         let mut cache = RenderCache::default();
         let mut render = |state: &Arc<Map<String, Value>>| {
-            unstable::render_tree_cached(&templates, "page.html", state.clone(), &mut cache)
+            unstable::render_tree_cached(&templates, "page.html", state, &mut cache)
                 .expect("renders")
         };
         let states = [common::object(s.after), common::object(s.before)];

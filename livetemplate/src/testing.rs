@@ -328,6 +328,16 @@ impl Tab {
         self.reply_to(action).await
     }
 
+    /// Sends the client's heartbeat (`__ping__`) and waits for the pong.
+    pub async fn ping(&mut self) -> Result<(), TestError> {
+        self.send_text(r#"{"action":"__ping__"}"#).await?;
+        loop {
+            if let Frame::Pong = self.next_frame().await? {
+                return Ok(());
+            }
+        }
+    }
+
     /// Sends a raw text frame.
     pub async fn send_text(&mut self, text: &str) -> Result<(), TestError> {
         self.ws

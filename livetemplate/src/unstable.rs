@@ -42,7 +42,7 @@ pub fn render_tree(
     templates.render_tree(name, ctx)
 }
 
-/// [`render_tree`] with a JSON state and a [`RenderCache`] kept between
+/// [`render_tree`] with a serde state and a [`RenderCache`] kept between
 /// renders, as live pages do: the items of a loop whose data did not change
 /// keep their slots instead of rendering again. Keep one cache per page and
 /// pass it to each of its renders; the tree is the one [`render_tree`] makes.
@@ -53,13 +53,10 @@ pub fn render_tree(
 /// let templates = Templates::from_fn(|_| {
 ///     Some("<ul>{% for row in rows %}<li>{{ row.label }}</li>{% endfor %}</ul>".into())
 /// });
-/// let state = |label: &str| match json!({ "rows": [{ "label": "a" }, { "label": label }] }) {
-///     serde_json::Value::Object(map) => map,
-///     _ => unreachable!(),
-/// };
+/// let state = |label: &str| json!({ "rows": [{ "label": "a" }, { "label": label }] });
 /// let mut cache = RenderCache::default();
-/// let first = unstable::render_tree_cached(&templates, "list.html", state("b"), &mut cache).unwrap();
-/// let second = unstable::render_tree_cached(&templates, "list.html", state("c"), &mut cache).unwrap();
+/// let first = unstable::render_tree_cached(&templates, "list.html", &state("b"), &mut cache).unwrap();
+/// let second = unstable::render_tree_cached(&templates, "list.html", &state("c"), &mut cache).unwrap();
 /// assert_eq!(second.to_html(), "<ul><li>a</li><li>c</li></ul>");
 /// assert_eq!(first.to_html(), "<ul><li>a</li><li>b</li></ul>");
 /// assert_eq!(cache.loops(), 1);
@@ -67,7 +64,7 @@ pub fn render_tree(
 pub fn render_tree_cached(
     templates: &Templates,
     name: &str,
-    state: impl Into<std::sync::Arc<serde_json::Map<String, serde_json::Value>>>,
+    state: &impl serde::Serialize,
     cache: &mut RenderCache,
 ) -> Result<Node, TemplateError> {
     templates.render_tree_cached(name, state, cache)

@@ -71,7 +71,7 @@ async fn trigger_action_errors_once_the_group_has_no_live_connection() {
 }
 
 #[tokio::test]
-async fn answers_to_client_frames_are_timed_and_pushes_are_not() {
+async fn answers_to_client_actions_are_timed_and_pushes_and_heartbeats_are_not() {
     let (server, live, mut sessions) = serve_with_sessions().await;
     let metrics = live.metrics();
     let mut tab = server.browser().open("/counter").await.unwrap();
@@ -88,6 +88,7 @@ async fn answers_to_client_frames_are_timed_and_pushes_are_not() {
         .trigger_action("increment", ())
         .unwrap();
     tab.wait_for_text("Count: 3").await.unwrap();
+    tab.ping().await.unwrap();
     tab.click("increment").await.unwrap();
     until(|| metrics.answers() == 3, "the third answer timed").await;
     assert!(metrics

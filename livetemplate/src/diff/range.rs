@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::diff_slot;
 use crate::protocol::update::ListOp;
-use crate::tree::{item_json, range_json, Identity, Range, Slot};
+use crate::tree::{item_json, range_json, Range, Slot};
 
 /// `None` when nothing changed; list operations when both loops are keyed
 /// with the same statics and share rows; otherwise the new loop whole.
@@ -90,41 +90,40 @@ fn keyed_ops(old: &Range, new: &Range) -> Option<Value> {
 }
 
 /// The common case of a list whose rows stayed where they were (a toggle, an
-/// edit): only `u` operations, found without hashing either list again.
-/// `None` when any row was added, removed or moved, or the rows' keys are
-/// not the template's whole key slot or the server's numbers.
+/// edit): only `u` operations, found without hashing either list, and keys
+/// built only for the rows that changed. `None` when any row was added,
+/// removed or moved.
 fn updates_in_place(old: &Range, new: &Range) -> Option<Value> {
     if old.items.len() != new.items.len() {
         return None;
     }
-    let same_key: Box<dyn Fn(usize) -> bool> = match new.identity() {
-        Identity::Slot(slot) => {
-            // The new keys must be unique; old keys equal to them in order are too.
-            new.slot_keys(slot)?;
-            Box::new(
-                move |i| matches!((old.items[i].get(slot), new.items[i].get(slot)), (Some(Slot::Text(a)), Some(Slot::Text(b))) if a == b),
-            )
+    let form = new.key_form();
+    let numbered = !old.template_keys_usable(&form);
+    if numbered {
+        // The server's numbers, as `diff::carry` left them; unless the new
+        // rows have usable keys of their own (then the naming changes).
+        if new.template_keys_usable(&form) || !(0..new.items.len()).all(|i| old.id(i) == new.id(i))
+        {
+            return None;
         }
-        Identity::Server => {
-            if !new.numbered() || !old.numbered() {
-                return None;
-            }
-            Box::new(|i| old.id(i) == new.id(i))
-        }
-        Identity::Attribute(_) => return None,
-    };
-    if !(0..new.items.len()).all(&same_key) {
+    } else if (0..new.items.len()).all(|i| old.same_template_key(&form, i, new, i)) {
+        // Old keys were unique, and the new ones are the same in place.
+        new.keys_usable.set(true);
+    } else {
         return None;
     }
-    let keys = new.row_keys();
     let mut ops = Vec::new();
-    for ((old_item, new_item), key) in old.items.iter().zip(&new.items).zip(&keys.keys) {
+    for (i, (old_item, new_item)) in old.items.iter().zip(&new.items).enumerate() {
         // A row the render cache reused is the very same slots.
         if Arc::ptr_eq(old_item, new_item) {
             continue;
         }
         if let Some(changes) = diff_item(old_item, new_item) {
-            ops.push(ListOp::Update(key, changes).into_json());
+            let key = match numbered {
+                false => new.template_key_at(&form, i)?,
+                true => new.number_key_at(&form, i),
+            };
+            ops.push(ListOp::Update(&key, changes).into_json());
         }
     }
     Some(Value::Array(ops))

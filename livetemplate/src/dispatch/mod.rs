@@ -28,7 +28,7 @@ use crate::identity::Identity;
 use crate::metrics::Metrics;
 use crate::report::error_chain;
 use crate::session::{Registry, StateChange, Target};
-use crate::template::{RenderCache, TemplateError, Templates};
+use crate::template::{RenderCache, StateText, TemplateError, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
 
@@ -169,28 +169,24 @@ impl<C: Controller> Dispatch<C> {
         flash: &Map<String, Value>,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        self.render_json(self.state_json(state)?, errors, flash, cache)
+        self.render_text(self.state_text(state)?, errors, flash, cache)
     }
 
-    /// The state as the template's context (a non-object state is `state`).
-    fn state_json(&self, state: &C::State) -> Result<Map<String, Value>, TemplateError> {
-        match serde_json::to_value(state) {
-            Ok(Value::Object(map)) => Ok(map),
-            Ok(other) => Ok(Map::from_iter([("state".to_string(), other)])),
-            Err(e) => Err(TemplateError {
-                name: self.template.clone(),
-                source: minijinja::Error::new(
-                    minijinja::ErrorKind::BadSerialization,
-                    format!("the state does not serialize: {e}"),
-                ),
-            }),
-        }
+    /// The state as the template reads it (a non-object state is `state`).
+    fn state_text(&self, state: &C::State) -> Result<StateText, TemplateError> {
+        StateText::of(state).map_err(|e| TemplateError {
+            name: self.template.clone(),
+            source: minijinja::Error::new(
+                minijinja::ErrorKind::BadSerialization,
+                format!("the state does not serialize: {e}"),
+            ),
+        })
     }
 
-    /// Renders the state's JSON, with `lvt.errors` and `lvt.flash` added.
-    fn render_json(
+    /// Renders the serialized state, with `lvt.errors` and `lvt.flash` added.
+    fn render_text(
         &self,
-        ctx: Map<String, Value>,
+        state: StateText,
         errors: &Map<String, Value>,
         flash: &Map<String, Value>,
         cache: &mut RenderCache,
@@ -198,9 +194,8 @@ impl<C: Controller> Dispatch<C> {
         let lvt = lvt_value(errors, flash);
         let name = &self.template;
         match catch_unwind(AssertUnwindSafe(|| {
-            let ctx = Arc::new(ctx);
             self.templates
-                .render_tree_with(name, ctx, Some(("lvt", lvt)), cache)
+                .render_tree_with(name, state, Some(("lvt", lvt)), cache)
         })) {
             Ok(result) => result,
             Err(_) => Err(TemplateError {
@@ -379,12 +374,12 @@ impl<C: Controller> Dispatch<C> {
             ActionError::msg("the page could not be rendered")
         };
         // One serialization serves the template and the persisted fields.
-        let json = self.state_json(&next).map_err(could_not_render)?;
-        let persisted = self.persist.as_ref().map(|p| p.fields_of(&json));
+        let text = self.state_text(&next).map_err(could_not_render)?;
+        let persisted = self.persist.as_ref().map(|p| p.fields_of(&text));
         let tree = self
-            .render_json(json, &Map::new(), &flash, &mut view.cache)
+            .render_text(text, &Map::new(), &flash, &mut view.cache)
             .map_err(could_not_render)?;
-        view.state = next;
+        view.retired = Some(std::mem::replace(&mut view.state, next));
         view.errors.clear();
         view.flash = flash;
         if let (Some(persist), Some(fields)) = (&self.persist, persisted) {

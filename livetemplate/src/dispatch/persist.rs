@@ -6,6 +6,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
 use crate::store::{Fields, Store, StoreError};
+use crate::template::StateText;
 
 /// The persisted fields of one page.
 pub(crate) struct Persist {
@@ -42,11 +43,11 @@ impl Persist {
         })
     }
 
-    /// The persisted fields of a state, from its JSON.
-    pub(crate) fn fields_of(&self, state: &Map<String, Value>) -> Map<String, Value> {
+    /// The persisted fields of a state, from its text.
+    pub(crate) fn fields_of(&self, state: &StateText) -> Map<String, Value> {
         self.fields
             .iter()
-            .filter_map(|f| Some(((*f).to_string(), state.get(*f)?.clone())))
+            .filter_map(|f| Some(((*f).to_string(), state.value_of(state.field(f)?))))
             .collect()
     }
 

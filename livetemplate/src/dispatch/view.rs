@@ -19,6 +19,9 @@ pub(crate) struct View<C: Controller> {
     pub persisted: Option<Map<String, Value>>,
     /// What the last render made of loops rendered item by item.
     pub cache: RenderCache,
+    /// The state an action replaced, left to be dropped after the reply is
+    /// written: freeing a big state takes longer than a person should wait.
+    pub retired: Option<C::State>,
 }
 
 impl<C: Controller> View<C> {
@@ -31,6 +34,7 @@ impl<C: Controller> View<C> {
             flash: Map::new(),
             persisted: None,
             cache: RenderCache::default(),
+            retired: None,
         }
     }
 }

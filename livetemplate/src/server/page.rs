@@ -319,6 +319,8 @@ async fn post_page<C: Controller>(
             topics: shared.topics.clone(),
         };
         let outcome = dispatch.run(view, &action, Arc::new(data), &link, Caller::Client);
+        // Nobody waits on this answer's frame yet: drop it here, lock held or not.
+        drop(view.retired.take());
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, Caller::Client);
         }

@@ -61,8 +61,11 @@ pub(crate) async fn serve_socket<C: Controller>(
     };
     let mut view = View::<C>::new(state);
     let effects = page.connect(&mut view, &link);
+    // Only the frame's text, moved into the send: the first tree as JSON
+    // values is several times the page, and must not live as long as the
+    // connection.
     let first = match page.refresh(&mut view) {
-        Ok(tree) => Envelope::first(tree),
+        Ok(tree) => Envelope::first(tree).to_text(),
         Err(e) => {
             tracing::error!(error = %e, "first render failed");
             let frame = ErrorFrame::new("render_failed", "the page could not be rendered");
@@ -70,7 +73,7 @@ pub(crate) async fn serve_socket<C: Controller>(
             return;
         }
     };
-    let mut open = socket.send(Message::text(first.to_text())).await.is_ok();
+    let mut open = socket.send(Message::text(first)).await.is_ok();
     if let Some(effects) = effects {
         page.spread(&link, effects, Caller::Server);
     }
@@ -109,8 +112,11 @@ pub(crate) async fn serve_socket<C: Controller>(
             }),
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    answering = Some(Instant::now());
-                    Some(answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await)
+                    let read = Instant::now();
+                    let (reply, heartbeat) = answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await;
+                    // Heartbeats are not what a person waits for: keep them out of the figure.
+                    answering = (!heartbeat).then_some(read);
+                    Some(reply)
                 }
                 Some(Ok(Message::Binary(_))) => Some(ErrorFrame::of(&FrameError::Binary).to_text()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
@@ -123,6 +129,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         if let Some(started) = answering.take() {
             page.metrics.answered(started.elapsed());
         }
+        drop(view.retired.take());
     }
 
     link.tasks.cancel();
@@ -133,7 +140,7 @@ pub(crate) async fn serve_socket<C: Controller>(
     }
 }
 
-/// The reply to one text frame.
+/// The reply to one text frame, and whether it answered a heartbeat.
 async fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
@@ -141,13 +148,13 @@ async fn answer<C: Controller>(
     headers: &Arc<HeaderMap>,
     text: &str,
     limit: usize,
-) -> String {
+) -> (String, bool) {
     let msg = match ClientMessage::parse(text, limit) {
         Ok(msg) => msg,
-        Err(e) => return ErrorFrame::of(&e).to_text(),
+        Err(e) => return (ErrorFrame::of(&e).to_text(), false),
     };
-    match msg.action_name() {
-        PING => r#"{"pong":true}"#.to_string(),
+    let reply = match msg.action_name() {
+        PING => return (r#"{"pong":true}"#.to_string(), true),
         NAVIGATE => {
             let query = msg
                 .data_map()
@@ -177,5 +184,6 @@ async fn answer<C: Controller>(
             }
             Envelope::update(outcome.update, &view.errors, Some(action)).to_text()
         }
-    }
+    };
+    (reply, false)
 }

@@ -1,34 +1,35 @@
-//! The render context from a JSON state, with top-level lists left as JSON.
+//! The render context from a serialized state, with top-level lists left
+//! as text.
 //!
 //! Converting a 50,000-item list into template values took longer than the
-//! whole update may. A top-level list stays a [`JsonList`]: an item becomes a
-//! template value only when the template reads it, and [`super::memo`] can
-//! fingerprint its items as JSON, without converting them.
+//! whole update may. A top-level list stays text ([`JsonList`]): a row
+//! becomes a template value only when the template reads it, and
+//! [`super::memo`] can fingerprint its rows by their text, without parsing
+//! them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Serde};
 use minijinja::Value;
-use serde_json::Map;
 
-/// The state a render reads: a JSON object, shared rather than copied.
-pub(crate) type State = Arc<Map<String, serde_json::Value>>;
+use super::state::{Rows, StateText};
 
-/// A top-level JSON array of the state, seen by templates as a sequence.
+/// A top-level list of the state, seen by templates as a sequence.
 #[derive(Debug)]
 pub(crate) struct JsonList {
-    state: State,
-    field: String,
+    state: Arc<StateText>,
+    /// Which field of the state.
+    field: usize,
 }
 
 impl JsonList {
-    /// The array's items.
-    pub(crate) fn items(&self) -> &[serde_json::Value] {
-        match self.state.get(&self.field) {
-            Some(serde_json::Value::Array(items)) => items,
-            _ => &[],
-        }
+    /// The list's rows.
+    pub(crate) fn rows(&self) -> Rows<'_> {
+        let field = &self.state.fields()[self.field];
+        self.state
+            .rows_of(field)
+            .expect("a JsonList is made for list fields only")
     }
 }
 
@@ -38,34 +39,38 @@ impl Object for JsonList {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.items().get(key.as_usize()?).map(item_value)
+        self.rows()
+            .value(key.as_usize()?)
+            .map(|row| item_value(&row))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.items().len())
+        Enumerator::Seq(self.rows().len())
     }
 }
 
-/// One item as a template value, exactly as minijinja's own conversion makes it.
+/// One value as a template value, exactly as minijinja's own conversion makes it.
 pub(crate) fn item_value(item: &serde_json::Value) -> Value {
     Value::from(Serde(item))
 }
 
-/// The context for a state's JSON object: each top-level list a [`JsonList`],
-/// every other value converted as minijinja's own conversion does; `extra`
+/// The context for a serialized state: each top-level list a [`JsonList`],
+/// every other field converted as minijinja's own conversion does; `extra`
 /// names a value to add (over a state field of the same name).
-pub(crate) fn context(state: &State, extra: Option<(&str, Value)>) -> Value {
+pub(crate) fn context(state: &Arc<StateText>, extra: Option<(&str, Value)>) -> Value {
     let mut fields: BTreeMap<String, Value> = state
+        .fields()
         .iter()
-        .map(|(name, value)| {
-            let value = match value {
-                serde_json::Value::Array(_) => Value::from_object(JsonList {
+        .enumerate()
+        .map(|(i, field)| {
+            let value = match state.rows_of(field) {
+                Some(_) => Value::from_object(JsonList {
                     state: state.clone(),
-                    field: name.clone(),
+                    field: i,
                 }),
-                other => item_value(other),
+                None => item_value(&state.value_of(field)),
             };
-            (name.clone(), value)
+            (field.name.clone(), value)
         })
         .collect();
     if let Some((name, value)) = extra {
@@ -98,10 +103,8 @@ mod tests {
                    {{ rows == rows }}|{{ [] == empty }}|{{ rows is sequence }}|{{ rows[1].tags }}|\
                    {% for r in rows %}{{ loop.index }}/{{ loop.length }}:{{ r.label }}{% endfor %}";
         let plain = env.render_str(src, Value::from(Serde(&state))).unwrap();
-        let serde_json::Value::Object(map) = state else {
-            unreachable!()
-        };
-        let ours = env.render_str(src, context(&Arc::new(map), None)).unwrap();
+        let text = Arc::new(StateText::of(&state).unwrap());
+        let ours = env.render_str(src, context(&text, None)).unwrap();
         assert_eq!(ours, plain);
     }
 }

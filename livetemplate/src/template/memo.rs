@@ -16,7 +16,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::State;
@@ -121,7 +120,8 @@ pub(crate) fn render_loop(
     let Some(items) = list.downcast_object_ref::<JsonList>() else {
         return declined;
     };
-    if items.items().is_empty() {
+    let rows = items.rows();
+    if rows.len() == 0 {
         return declined;
     }
     let mut read_values = Vec::with_capacity(reads.len());
@@ -151,13 +151,13 @@ pub(crate) fn render_loop(
             && p.reads.iter().zip(&read_values).all(|(a, b)| same(a, b))
     });
     let old = previous.as_ref();
-    let fingerprints: Vec<u64> = items.items().iter().map(fingerprint).collect();
+    let fingerprints: Vec<u64> = rows.fingerprints().to_vec();
 
     let template = state.env().get_template(&fragment)?;
     let mut statics = old.map(|p| p.statics.clone());
-    let mut made = Vec::with_capacity(items.items().len());
+    let mut made = Vec::with_capacity(rows.len());
     let mut moved = MovedRows::default();
-    for (i, (item, &print)) in items.items().iter().zip(&fingerprints).enumerate() {
+    for (i, &print) in fingerprints.iter().enumerate() {
         if let Some(p) = old {
             if let Some(j) = moved.find(&p.fingerprints, i, print) {
                 made.push(p.items[j].clone());
@@ -169,7 +169,8 @@ pub(crate) fn render_loop(
             .map(String::as_str)
             .zip(read_values.iter().cloned())
             .collect();
-        ctx.insert(&target, item_value(item));
+        let row = rows.value(i).unwrap_or_default();
+        ctx.insert(&target, item_value(&row));
         let output = template.render(ctx)?;
         let node = super::split::build(&output, &markers);
         match &statics {
@@ -252,44 +253,6 @@ impl MovedRows {
     }
 }
 
-/// A 64-bit hash of a row's JSON content, seeded at random once per
-/// process: rows with equal fingerprints are taken to be equal. Hashing the
-/// new rows reads only them; comparing with the previous rows read both,
-/// and kept the previous list alive between renders. Two different rows
-/// share a fingerprint with probability 2⁻⁶⁴, and the seed keeps anyone from
-/// choosing rows that do.
-fn fingerprint(row: &serde_json::Value) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    static SEED: LazyLock<foldhash::quality::RandomState> = LazyLock::new(Default::default);
-    fn feed(value: &serde_json::Value, h: &mut impl Hasher) {
-        match value {
-            serde_json::Value::Null => h.write_u8(0),
-            serde_json::Value::Bool(b) => (1u8, b).hash(h),
-            // 1, 1.0 and 2⁶³ render differently: keep their kinds apart.
-            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => (2u8, i).hash(h),
-                (None, Some(u), _) => (3u8, u).hash(h),
-                (None, None, f) => (4u8, f.map(f64::to_bits)).hash(h),
-            },
-            serde_json::Value::String(s) => (5u8, s).hash(h),
-            serde_json::Value::Array(items) => {
-                (6u8, items.len()).hash(h);
-                items.iter().for_each(|v| feed(v, h));
-            }
-            serde_json::Value::Object(map) => {
-                (7u8, map.len()).hash(h);
-                for (k, v) in map {
-                    k.hash(h);
-                    feed(v, h);
-                }
-            }
-        }
-    }
-    let mut h = SEED.build_hasher();
-    feed(row, &mut h);
-    h.finish()
-}
-
 /// Whether `value` is plain data, which renders the same every time: not
 /// a function, a macro or a namespace (or anything else minijinja or the
 /// application made an object of), which may not.
@@ -321,7 +284,7 @@ fn same(a: &Value, b: &Value) -> bool {
         a.downcast_object_ref::<JsonList>(),
         b.downcast_object_ref::<JsonList>(),
     ) {
-        return x.items() == y.items();
+        return x.rows().texts().eq(y.rows().texts());
     }
     match a.kind() {
         ValueKind::Seq => match (a.try_iter(), b.try_iter()) {
@@ -364,6 +327,8 @@ mod tests {
     #[test]
     fn fingerprints_match_equal_rows_and_tell_apart_what_renders_differently() {
         use serde_json::json;
+        let fingerprint =
+            |row: &serde_json::Value| super::super::state::fingerprint(row.to_string().as_bytes());
         let row = json!({ "id": 7, "text": "a", "tags": ["x", null, true] });
         assert_eq!(fingerprint(&row), fingerprint(&row.clone()));
         let differs = [

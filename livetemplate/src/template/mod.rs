@@ -14,6 +14,7 @@ mod json;
 pub(crate) mod marker;
 mod memo;
 mod split;
+pub(crate) mod state;
 
 pub use memo::RenderCache;
 
@@ -25,6 +26,7 @@ use minijinja::{AutoEscape, Environment, Value};
 
 use crate::tree::Node;
 use marker::Markers;
+pub(crate) use state::StateText;
 
 /// Where template sources come from: a name → source function.
 type Loader = Arc<dyn Fn(&str) -> Result<Option<String>, minijinja::Error> + Send + Sync>;
@@ -122,10 +124,17 @@ impl Templates {
     pub(crate) fn render_tree_cached(
         &self,
         name: &str,
-        state: impl Into<Arc<serde_json::Map<String, serde_json::Value>>>,
+        state: &impl serde::Serialize,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        self.render_tree_with(name, state.into(), None, cache)
+        let state = StateText::of(state).map_err(|e| TemplateError {
+            name: name.to_string(),
+            source: minijinja::Error::new(
+                minijinja::ErrorKind::BadSerialization,
+                format!("the state does not serialize: {e}"),
+            ),
+        })?;
+        self.render_tree_with(name, state, None, cache)
     }
 
     /// [`render_tree_cached`](Self::render_tree_cached) with one more
@@ -133,17 +142,24 @@ impl Templates {
     pub(crate) fn render_tree_with(
         &self,
         name: &str,
-        state: Arc<serde_json::Map<String, serde_json::Value>>,
+        state: StateText,
         extra: Option<(&str, Value)>,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
+        let state = Arc::new(state);
         let ctx = json::context(&state, extra);
         let inner = &self.inner;
         let (output, mut lifted) = memo::with_cache(cache, &inner.markers, || {
             inner.live.get_template(name).and_then(|t| t.render(&ctx))
         });
-        let output = output.map_err(|live_err| self.plain_error(name, &ctx, live_err))?;
-        Ok(split::build_with(&output, &inner.markers, &mut lifted))
+        let output = output.map_err(|live_err| self.plain_error(name, &ctx, live_err));
+        drop(ctx);
+        // Unless the render cache kept a list of it, the text's buffer serves
+        // the next render on this thread.
+        if let Ok(state) = Arc::try_unwrap(state) {
+            state.recycle();
+        }
+        Ok(split::build_with(&output?, &inner.markers, &mut lifted))
     }
 
     /// The error to report for a failed render: the one the plain template

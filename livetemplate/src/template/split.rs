@@ -116,14 +116,14 @@ fn unify(items: Vec<Node>, else_node: Option<Box<Node>>) -> Range {
             statics,
             items: items.into_iter().map(|n| n.slots.into()).collect(),
             else_node,
-            ids: Vec::new(),
+            ..Range::default()
         }
     } else {
         Range {
             statics: vec![String::new(), String::new()],
             items: items.into_iter().map(|n| [Slot::Node(n)].into()).collect(),
             else_node,
-            ids: Vec::new(),
+            ..Range::default()
         }
     }
 }

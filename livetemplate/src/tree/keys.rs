@@ -39,6 +39,16 @@ pub(crate) enum Part {
     Slot(usize),
 }
 
+/// How a loop's rows are named on the wire, judged from its statics alone.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyForm {
+    pub identity: Identity,
+    /// Template keys go behind a `·` (see [`RowKeys`]).
+    pub guarded: bool,
+    /// Server numbers go behind a `·`.
+    pub numbers_guarded: bool,
+}
+
 /// How a loop names its rows, judged from its statics alone (so it is the
 /// same for every render with these statics).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +103,96 @@ impl Range {
         }
     }
 
+    /// How this loop's rows are named, from its statics alone.
+    pub(crate) fn key_form(&self) -> KeyForm {
+        let (identity, browser_finds_rows) = self.key_source();
+        let may_look_up = self.browser_may_look_up_keys();
+        KeyForm {
+            // Keys the browser could mistake for another element's (see RowKeys).
+            guarded: !browser_finds_rows && may_look_up,
+            numbers_guarded: may_look_up,
+            identity,
+        }
+    }
+
+    /// Whether the template's keys give every row a usable, unique key
+    /// (remembered: a range's rows do not change).
+    pub(crate) fn template_keys_usable(&self, form: &KeyForm) -> bool {
+        if let Some(known) = self.keys_usable.get() {
+            return known;
+        }
+        let usable = match &form.identity {
+            Identity::Slot(slot) => self.slot_keys(*slot).is_some(),
+            Identity::Attribute(parts) => self.attribute_keys(parts).is_some(),
+            Identity::Server => false,
+        };
+        self.keys_usable.set(usable);
+        usable
+    }
+
+    /// Whether row `i` here and row `j` of `other` (same statics) have the
+    /// same template key, without building either.
+    pub(crate) fn same_template_key(
+        &self,
+        form: &KeyForm,
+        i: usize,
+        other: &Range,
+        j: usize,
+    ) -> bool {
+        let (a, b) = (&self.items[i], &other.items[j]);
+        if std::sync::Arc::ptr_eq(a, b) {
+            return true;
+        }
+        fn text(item: &[Slot], k: usize) -> Option<&str> {
+            match item.get(k) {
+                Some(Slot::Text(t)) => Some(t.as_str()),
+                _ => None,
+            }
+        }
+        match &form.identity {
+            Identity::Slot(k) => text(a, *k).is_some() && text(a, *k) == text(b, *k),
+            Identity::Attribute(parts) => parts.iter().all(|part| match part {
+                Part::Text(_) => true,
+                Part::Slot(k) => text(a, *k).is_some() && text(a, *k) == text(b, *k),
+            }),
+            Identity::Server => false,
+        }
+    }
+
+    /// Row `i`'s template key as the wire spells it (unchecked: ask
+    /// [`template_keys_usable`](Self::template_keys_usable) first).
+    pub(crate) fn template_key_at(&self, form: &KeyForm, i: usize) -> Option<String> {
+        let item = self.items.get(i)?;
+        let mut key = String::new();
+        if form.guarded {
+            key.push('·');
+        }
+        match &form.identity {
+            Identity::Slot(k) => match item.get(*k) {
+                Some(Slot::Text(t)) => key.push_str(t),
+                _ => return None,
+            },
+            Identity::Attribute(parts) => {
+                for part in parts {
+                    match part {
+                        Part::Text(t) => key.push_str(t),
+                        Part::Slot(k) => match item.get(*k) {
+                            Some(Slot::Text(t)) => key.push_str(t),
+                            _ => return None,
+                        },
+                    }
+                }
+            }
+            Identity::Server => return None,
+        }
+        Some(key)
+    }
+
+    /// Row `i`'s server number as the wire spells it.
+    pub(crate) fn number_key_at(&self, form: &KeyForm, i: usize) -> String {
+        number_key(self.id(i), form.numbers_guarded)
+    }
+
     /// Every row's key: the template's when it gives each row a usable,
     /// unique one, else the server's numbers.
     pub(crate) fn row_keys(&self) -> RowKeys<'_> {
@@ -130,16 +230,6 @@ impl Range {
             keys,
             numbered: true,
             in_items: true,
-        }
-    }
-
-    /// Whether the rows are numbered by the server (the template's keys, if
-    /// any, do not give every row a usable, unique one).
-    pub(crate) fn numbered(&self) -> bool {
-        match self.identity() {
-            Identity::Slot(slot) => self.slot_keys(slot).is_none(),
-            Identity::Attribute(parts) => self.attribute_keys(&parts).is_none(),
-            Identity::Server => true,
         }
     }
 

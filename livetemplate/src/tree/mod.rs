@@ -51,7 +51,7 @@ pub enum Slot {
 pub type Item = std::sync::Arc<[Slot]>;
 
 /// A loop: items share one list of statics; each item is the slots between them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Range {
     /// Statics shared by every item.
     pub statics: Vec<String>,
@@ -63,7 +63,54 @@ pub struct Range {
     /// item, carried forward by the diff so that a row keeps its number
     /// while others come and go. Empty: each row's number is its position.
     pub ids: Vec<u32>,
+    /// Whether the template's keys give every row a usable, unique key,
+    /// once someone asked (see `keys`): a diff that finds the new rows'
+    /// keys equal, in place, to the old ones' need not check them again.
+    pub(crate) keys_usable: Known,
 }
+
+/// A yes or no worked out once and remembered; shared between threads, as
+/// trees are.
+#[derive(Debug, Default)]
+pub(crate) struct Known(std::sync::atomic::AtomicU8);
+
+impl Known {
+    const YES: u8 = 2;
+    const NO: u8 = 1;
+
+    pub(crate) fn get(&self) -> Option<bool> {
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            Self::YES => Some(true),
+            Self::NO => Some(false),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set(&self, value: bool) {
+        let v = if value { Self::YES } else { Self::NO };
+        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clone for Known {
+    fn clone(&self) -> Known {
+        Known(std::sync::atomic::AtomicU8::new(
+            self.0.load(std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}
+
+impl PartialEq for Range {
+    /// What the range shows and how its rows are named; not what is cached.
+    fn eq(&self, other: &Range) -> bool {
+        self.statics == other.statics
+            && self.items == other.items
+            && self.else_node == other.else_node
+            && self.ids == other.ids
+    }
+}
+
+impl Eq for Range {}
 
 impl Node {
     /// A node of static text only.
