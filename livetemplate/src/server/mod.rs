@@ -3,6 +3,7 @@
 
 mod assets;
 mod builder;
+mod encoding;
 mod handoff;
 mod origin;
 mod page;
@@ -29,7 +30,7 @@ use crate::store::Store;
 use crate::template::{actions::action_names, Templates};
 use crate::trace::Tracer;
 
-pub use assets::CLIENT_SCRIPT_PATH;
+pub use assets::{CLIENT_SCRIPT_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH};
 pub use handoff::{DEFAULT_HANDOFF_TTL, HANDOFF_PATH};
 
 /// The runtime: templates, settings and gauges shared by every live page.
@@ -233,7 +234,8 @@ impl LiveTemplate {
     /// hand-off links that let another browser join a session group.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
-            .route(CLIENT_SCRIPT_PATH, get(assets::client_script))
+            .route(CLIENT_SCRIPT_PATH, get(assets::versioned))
+            .route(UNVERSIONED_CLIENT_SCRIPT_PATH, get(assets::unversioned))
             .route(HANDOFF_PATH, post(handoff::issue).with_state(self.clone()))
             .route(
                 &format!("{HANDOFF_PATH}/{{token}}"),
