@@ -4,7 +4,9 @@
 //! [`app`] builds the whole site as an axum router, so the web binary and the
 //! desktop shell serve the same thing.
 
+mod assets;
 pub mod catalog;
+mod compression;
 pub mod downloads;
 pub mod examples;
 mod site;

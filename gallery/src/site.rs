@@ -17,18 +17,6 @@ use crate::catalog::{Category, Gallery, EXAMPLES};
 #[folder = "../templates/"]
 struct TemplateFiles;
 
-#[derive(Embed)]
-#[folder = "../assets/"]
-struct AssetFiles;
-
-/// highlight.js, pinned in `package.json`, for the source panels.
-#[derive(Embed)]
-#[folder = "../node_modules/@highlightjs/cdn-assets/"]
-#[include = "highlight.min.js"]
-#[include = "languages/django.min.js"]
-#[include = "styles/atom-one-dark.min.css"]
-struct Highlight;
-
 /// The gallery could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum GalleryError {
@@ -140,7 +128,7 @@ fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, Ga
         .route("/api/index.json", get(index_json))
         .route("/metrics", get(metrics))
         .route("/api/cluster.json", get(cluster_json))
-        .route("/assets/{*file}", get(asset))
+        .route("/assets/{*file}", get(crate::assets::asset))
         .with_state(gallery.clone());
     for example in EXAMPLES {
         let routes = (example.routes)(&gallery).map_err(|source| GalleryError::Example {
@@ -149,7 +137,10 @@ fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, Ga
         })?;
         router = router.merge(routes);
     }
-    let router = router.nest("/auth", auth.routes()).merge(live.routes());
+    let router = router
+        .nest("/auth", auth.routes())
+        .merge(live.routes())
+        .layer(crate::compression::layer());
     Ok(Site { router, live })
 }
 
@@ -227,22 +218,4 @@ async fn metrics(State(gallery): State<Gallery>) -> impl IntoResponse {
 /// wait until the instances have found each other.
 async fn cluster_json(State(gallery): State<Gallery>) -> impl IntoResponse {
     axum::Json(gallery.live.sessions().cluster())
-}
-
-async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let found = match file.strip_prefix("highlight/") {
-        Some(vendored) => Highlight::get(vendored),
-        None => AssetFiles::get(&file),
-    };
-    let Some(found) = found else {
-        return (StatusCode::NOT_FOUND, "no such asset").into_response();
-    };
-    let mime = match file.rsplit('.').next() {
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    };
-    ([(header::CONTENT_TYPE, mime)], found.data.into_owned()).into_response()
 }

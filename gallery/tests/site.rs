@@ -187,3 +187,161 @@ async fn signing_in_with_a_bad_name_is_a_clear_400() {
     );
     assert_eq!(browser.cookie("livetemplate-user"), None);
 }
+
+fn brotli_decoded(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    brotli::Decompressor::new(bytes, 4096)
+        .read_to_end(&mut out)
+        .expect("valid brotli");
+    out
+}
+
+fn gzip_decoded(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+#[tokio::test]
+async fn pages_and_assets_are_compressed_when_the_browser_asks() {
+    let server = server().await;
+    let plain = server
+        .request("GET", "/realtime/server-push", &[], "")
+        .await
+        .unwrap();
+    assert_eq!(plain.header("content-encoding"), None);
+    let chromium = [("accept-encoding", "gzip, deflate, br, zstd")];
+    let br = server
+        .request("GET", "/realtime/server-push", &chromium, "")
+        .await
+        .unwrap();
+    assert_eq!(br.status, 200);
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert!(br
+        .header("vary")
+        .is_some_and(|v| v.contains("accept-encoding")));
+    let html = String::from_utf8(brotli_decoded(&br.bytes)).unwrap();
+    assert!(html.contains("<h3>Server Push</h3>"), "{html}");
+    assert!(br.bytes.len() < html.len() / 2, "{} bytes", br.bytes.len());
+
+    let gzip = server
+        .request("GET", "/", &[("accept-encoding", "gzip")], "")
+        .await
+        .unwrap();
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let index = String::from_utf8(gzip_decoded(&gzip.bytes)).unwrap();
+    assert!(index.contains("Real-Time &amp; Multi-User"));
+
+    for asset in ["/assets/gallery.css", "/assets/highlight/highlight.min.js"] {
+        let compressed = server.request("GET", asset, &chromium, "").await.unwrap();
+        assert_eq!(compressed.header("content-encoding"), Some("br"), "{asset}");
+        let raw = server.request("GET", asset, &[], "").await.unwrap();
+        assert!(brotli_decoded(&compressed.bytes) == raw.bytes, "{asset}");
+    }
+}
+
+#[tokio::test]
+async fn the_client_bundle_goes_through_the_layer_untouched() {
+    let server = server().await;
+    let installed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../node_modules/@livetemplate/client/dist/livetemplate-client.browser.js"
+    ))
+    .unwrap();
+    let script = server
+        .request(
+            "GET",
+            livetemplate::CLIENT_SCRIPT_PATH,
+            &[("accept-encoding", "gzip, deflate, br, zstd")],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(script.status, 200);
+    // Compressed once, at build time: one encoding, a known length.
+    let encodings: Vec<_> = script
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "content-encoding")
+        .collect();
+    assert_eq!(encodings.len(), 1, "{:?}", script.headers);
+    assert_eq!(script.header("content-encoding"), Some("br"));
+    assert_eq!(
+        script.header("content-length"),
+        Some(script.bytes.len().to_string().as_str())
+    );
+    assert!(brotli_decoded(&script.bytes) == installed);
+    assert_eq!(
+        script.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+}
+
+#[tokio::test]
+async fn assets_carry_a_content_tag_and_an_hour_of_cache() {
+    let server = server().await;
+    let css = server
+        .request("GET", "/assets/gallery.css", &[], "")
+        .await
+        .unwrap();
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("cache-control"), Some("public, max-age=3600"));
+    let etag = css.header("etag").expect("an ETag").to_string();
+    let again = server
+        .request(
+            "GET",
+            "/assets/gallery.css",
+            &[
+                ("if-none-match", &etag),
+                ("accept-encoding", "gzip, deflate, br, zstd"),
+            ],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, 304);
+    assert!(again.bytes.is_empty());
+    let other = server
+        .request("GET", "/assets/handoff.js", &[], "")
+        .await
+        .unwrap();
+    assert_ne!(other.header("etag"), Some(etag.as_str()));
+}
+
+/// Browsers send `Accept-Encoding` on the WebSocket handshake too; the
+/// compression layer must leave the `101` alone.
+#[tokio::test]
+async fn websocket_upgrades_are_not_compressed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = server().await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let request = format!(
+        "GET /realtime/server-push HTTP/1.1\r\nhost: {addr}\r\norigin: http://{addr}\r\n\
+         connection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\n\
+         sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         accept-encoding: gzip, deflate, br, zstd\r\n\r\n",
+        addr = server.addr()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(!head.contains("content-encoding"), "{head}");
+
+    // And a whole tab still works through the layer.
+    let mut tab = server
+        .browser()
+        .open("/realtime/server-push")
+        .await
+        .unwrap();
+    tab.click("startTimer").await.unwrap();
+}

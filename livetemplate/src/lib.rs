@@ -122,7 +122,7 @@ pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, U
 pub use metrics::Metrics;
 pub use server::{
     Builder, LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL,
-    DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
+    DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
 pub use store::{Fields, Load, MemoryStore, Store, StoreError};

@@ -474,8 +474,12 @@ pub struct HttpResponse {
     pub status: u16,
     /// Header lines (lower-cased names).
     pub headers: Vec<(String, String)>,
-    /// The body as text.
+    /// The body as text (lossy: see [`bytes`](Self::bytes) for a body that
+    /// is not UTF-8, such as a compressed one).
     pub body: String,
+    /// The body as sent, without the chunked framing; still in its
+    /// `Content-Encoding`.
+    pub bytes: Vec<u8>,
 }
 
 impl HttpResponse {
@@ -510,21 +514,63 @@ async fn http(
     stream.write_all(&req).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
-    let raw = String::from_utf8_lossy(&raw);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or((raw.len(), raw.len()), |at| (at, at + 4));
+    let head = String::from_utf8_lossy(&raw[..split.0]);
     let mut lines = head.lines();
     let status = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| TestError::BadFrame(format!("not an HTTP response: {head}")))?;
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    // These answers have no body, whatever their headers announce.
+    let bodiless = method.eq_ignore_ascii_case("HEAD")
+        || status == 204
+        || status == 304
+        || (100..200).contains(&status);
+    let bytes = if bodiless {
+        Vec::new()
+    } else if chunked {
+        dechunk(&raw[split.1..])?
+    } else {
+        raw[split.1..].to_vec()
+    };
     Ok(HttpResponse {
         status,
         headers,
-        body: body.to_string(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     })
+}
+
+/// The data of a `Transfer-Encoding: chunked` body (streamed responses,
+/// such as compressed ones, come this way).
+fn dechunk(mut raw: &[u8]) -> Result<Vec<u8>, TestError> {
+    let bad = || TestError::BadFrame("malformed chunked body".into());
+    let mut data = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
+        let size_field = std::str::from_utf8(&raw[..line_end]).map_err(|_| bad())?;
+        // Chunk extensions (`;name=value`) carry nothing a test needs.
+        let size_hex = size_field.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_hex, 16).map_err(|_| bad())?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(data);
+        }
+        if raw.len() < size + 2 {
+            return Err(bad());
+        }
+        data.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }

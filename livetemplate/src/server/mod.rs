@@ -3,6 +3,7 @@
 
 mod assets;
 mod builder;
+mod encoding;
 mod handoff;
 mod origin;
 mod page;
@@ -29,7 +30,7 @@ use crate::store::Store;
 use crate::template::{actions::action_names, Templates};
 use crate::trace::Tracer;
 
-pub use assets::CLIENT_SCRIPT_PATH;
+pub use assets::{CLIENT_SCRIPT_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH};
 pub use handoff::{DEFAULT_HANDOFF_TTL, HANDOFF_PATH};
 
 /// The runtime: templates, settings and gauges shared by every live page.
@@ -231,9 +232,48 @@ impl LiveTemplate {
 
     /// Routes the runtime serves itself: the client script, and the
     /// hand-off links that let another browser join a session group.
+    ///
+    /// The client script is served at [`CLIENT_SCRIPT_PATH`], a URL that
+    /// names its content, so browsers keep it for a year without asking
+    /// again (`Cache-Control: immutable`, an `ETag` per encoding); it is sent
+    /// in the brotli or gzip form the request's `Accept-Encoding` allows —
+    /// both made at build time, so no request compresses anything — or as
+    /// is. [`UNVERSIONED_CLIENT_SCRIPT_PATH`] still serves it for pages that
+    /// name it, revalidated on each use.
+    ///
+    /// # Compression
+    ///
+    /// The client script is the only answer the runtime compresses. Pages
+    /// (see [`PageBuilder::build`]) and everything else the app serves are
+    /// the app's to compress, with one layer over its whole router (or a
+    /// reverse proxy that already does it): then one policy — codings,
+    /// levels, which answers — covers all of them, and an app that mixes
+    /// secrets with reflected input in a page can decide about BREACH. Such
+    /// a layer passes the client script through (it already carries a
+    /// `Content-Encoding`) and leaves WebSocket upgrades alone (an empty
+    /// `101`):
+    ///
+    /// ```no_run
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// # use livetemplate::{Actions, Controller};
+    /// # struct Home;
+    /// # impl Controller for Home { type State = (); fn actions(_: &mut Actions<Self>) {} }
+    /// # fn app() -> Result<axum::Router, livetemplate::LiveError> {
+    /// let live = LiveTemplate::new(Templates::from_dir("templates"));
+    /// let app = axum::Router::new()
+    ///     .route("/", live.page("home.html", Home).build()?)
+    ///     .merge(live.routes())
+    ///     .layer(tower_http::compression::CompressionLayer::new());
+    /// # Ok(app) }
+    /// ```
+    ///
+    /// WebSocket frames are not compressed: the WebSocket implementation
+    /// under axum 0.8 (tungstenite 0.29) cannot negotiate
+    /// permessage-deflate.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         Router::new()
-            .route(CLIENT_SCRIPT_PATH, get(assets::client_script))
+            .route(CLIENT_SCRIPT_PATH, get(assets::versioned))
+            .route(UNVERSIONED_CLIENT_SCRIPT_PATH, get(assets::unversioned))
             .route(HANDOFF_PATH, post(handoff::issue).with_state(self.clone()))
             .route(
                 &format!("{HANDOFF_PATH}/{{token}}"),
@@ -290,6 +330,10 @@ impl<C: Controller> PageBuilder<C> {
     }
 
     /// Checks the page and returns its route (GET, HEAD, POST and the WebSocket).
+    ///
+    /// The page's HTML and JSON are sent uncompressed; a compression layer
+    /// over the app's router compresses them with the rest of the app (see
+    /// the compression section of [`LiveTemplate::routes`]).
     ///
     /// Fails when the template is missing, uses an action the controller
     /// does not handle (or one only the server may run), or when
