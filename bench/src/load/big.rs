@@ -14,6 +14,9 @@ use crate::pages::{DOCUMENT_LINES, TABLE_ROWS};
 
 /// A big page and the action run on it.
 pub struct BigPage {
+    /// The page, for the memory table.
+    pub title: &'static str,
+    /// The page and its action, for the action table.
     pub what: &'static str,
     /// The page's URL path.
     pub path: &'static str,
@@ -40,6 +43,7 @@ fn edit(i: usize) -> String {
 }
 
 pub const TABLE: BigPage = BigPage {
+    title: "10k-row table",
     what: "10k-row table, toggle one row",
     path: "/table",
     page: "table",
@@ -48,6 +52,7 @@ pub const TABLE: BigPage = BigPage {
 };
 
 pub const DOCUMENT: BigPage = BigPage {
+    title: "50k-line document",
     what: "50k-line document, edit one line",
     path: "/document",
     page: "document",

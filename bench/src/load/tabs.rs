@@ -31,7 +31,8 @@ fn increment(_: usize) -> String {
 
 /// The counter, for the idle-connection figure beside the big pages.
 pub const COUNTER: BigPage = BigPage {
-    what: "counter (idle connection)",
+    title: "counter (idle connection)",
+    what: "counter, increment",
     path: "/counter",
     page: "counter",
     target: std::time::Duration::ZERO,
@@ -93,7 +94,7 @@ pub async fn memory(page: &BigPage, n: usize, table: &mut Table) -> Result<(), E
     table.rows.push(vec![
         format!(
             "{} (server RSS {} → {} MiB)",
-            page.what,
+            page.title,
             before / 1024,
             acted / 1024
         ),
