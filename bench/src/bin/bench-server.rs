@@ -8,15 +8,25 @@
 //!   of a round trip.
 //! - `/raw-fanout`: raw WebSockets that `POST /raw-publish` writes one fixed
 //!   frame to, through a broadcast channel: the physical baseline of a fan-out.
+//! - `/table` (10,000 rows, `toggle`), `/document` (50,000 lines, `edit`)
+//!   and `/list` (the table with 1,000 rows, for the browser): big pages.
+//! - `/state-bytes/{page}`: the size of a page's starting state as JSON.
+//!
+//! Every response is cross-origin isolated (COOP + COEP), so a browser
+//! measuring a page gets `performance.now()` at its finest resolution.
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::response::IntoResponse;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use clap::Parser;
 use livetemplate::{
     ActionError, Actions, Context, Controller, LiveTemplate, Metrics, Sessions, Templates,
+};
+use lvt_bench::pages::{
+    self, Document, Table, DOCUMENT_LINES, DOCUMENT_TEMPLATE, LIST_ROWS, TABLE_ROWS, TABLE_TEMPLATE,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -121,6 +131,30 @@ async fn answer_time(State(metrics): State<Arc<Metrics>>) -> String {
     format!("{} {} {}", nanos(0.5), nanos(0.99), metrics.answers())
 }
 
+/// The size of a page's starting state as JSON, in bytes.
+async fn state_bytes(Path(page): Path<String>) -> Result<String, StatusCode> {
+    let bytes = match page.as_str() {
+        "counter" => serde_json::to_vec(&Count::default()).map(|j| j.len()).ok(),
+        other => pages::state_bytes(other),
+    };
+    bytes.map(|b| b.to_string()).ok_or(StatusCode::NOT_FOUND)
+}
+
+/// Cross-origin isolation: without it Chromium coarsens `performance.now()`
+/// to 100 µs, too coarse for the browser benchmark's split.
+async fn isolate(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-embedder-policy",
+        HeaderValue::from_static("require-corp"),
+    );
+    response
+}
+
 async fn echo(ws: WebSocketUpgrade) -> impl IntoResponse {
     ws.on_upgrade(|mut socket: WebSocket| async move {
         while let Some(Ok(message)) = socket.recv().await {
@@ -143,6 +177,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let templates = Templates::from_fn(|name| match name {
         "counter.html" => Some(COUNTER.into()),
         "fanout.html" => Some(FANOUT.into()),
+        "table.html" => Some(TABLE_TEMPLATE.into()),
+        "document.html" => Some(DOCUMENT_TEMPLATE.into()),
         _ => None,
     });
     let mut live = LiveTemplate::builder(templates)
@@ -157,12 +193,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/counter", live.page("counter.html", Counter).build()?)
         .route("/fanout", live.page("fanout.html", Fanout).build()?)
+        .route(
+            "/table",
+            live.page("table.html", Table { rows: TABLE_ROWS })
+                .build()?,
+        )
+        .route(
+            "/list",
+            live.page("table.html", Table { rows: LIST_ROWS }).build()?,
+        )
+        .route(
+            "/document",
+            live.page(
+                "document.html",
+                Document {
+                    lines: DOCUMENT_LINES,
+                },
+            )
+            .build()?,
+        )
+        .route("/state-bytes/{page}", get(state_bytes))
         .route("/publish", post(publish).with_state(live.sessions()))
         .route("/echo", get(echo))
         .route("/answer-time", get(answer_time).with_state(live.metrics()))
         .route("/raw-fanout", get(raw_fanout).with_state(raw.clone()))
         .route("/raw-publish", post(raw_publish).with_state(raw))
-        .merge(live.routes());
+        .merge(live.routes())
+        .layer(axum::middleware::map_response(isolate));
     let listener = tokio::net::TcpListener::bind(&args.addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
