@@ -42,7 +42,8 @@ pub fn render_tree(
     templates.render_tree(name, ctx)
 }
 
-/// [`render_tree`] with a serde state and a [`RenderCache`] kept between
+/// [`render_tree`] with a state (shared, so rows are read from it as the
+/// render needs them) and a [`RenderCache`] kept between
 /// renders, as live pages do: the items of a loop whose data did not change
 /// keep their slots instead of rendering again. Keep one cache per page and
 /// pass it to each of its renders; the tree is the one [`render_tree`] makes.
@@ -53,7 +54,7 @@ pub fn render_tree(
 /// let templates = Templates::from_fn(|_| {
 ///     Some("<ul>{% for row in rows %}<li>{{ row.label }}</li>{% endfor %}</ul>".into())
 /// });
-/// let state = |label: &str| json!({ "rows": [{ "label": "a" }, { "label": label }] });
+/// let state = |label: &str| std::sync::Arc::new(json!({ "rows": [{ "label": "a" }, { "label": label }] }));
 /// let mut cache = RenderCache::default();
 /// let first = unstable::render_tree_cached(&templates, "list.html", &state("b"), &mut cache).unwrap();
 /// let second = unstable::render_tree_cached(&templates, "list.html", &state("c"), &mut cache).unwrap();
@@ -61,11 +62,14 @@ pub fn render_tree(
 /// assert_eq!(first.to_html(), "<ul><li>a</li><li>b</li></ul>");
 /// assert_eq!(cache.loops(), 1);
 /// ```
-pub fn render_tree_cached(
+pub fn render_tree_cached<S>(
     templates: &Templates,
     name: &str,
-    state: &impl serde::Serialize,
+    state: &std::sync::Arc<S>,
     cache: &mut RenderCache,
-) -> Result<Node, TemplateError> {
+) -> Result<Node, TemplateError>
+where
+    S: serde::Serialize + Send + Sync + 'static,
+{
     templates.render_tree_cached(name, state, cache)
 }

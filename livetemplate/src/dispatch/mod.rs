@@ -161,7 +161,9 @@ impl<C: Controller> Dispatch<C> {
         }
     }
 
-    /// Renders a state (with its errors and flash) to a tree.
+    /// Renders a state (with its errors and flash) to a tree. The render
+    /// reads rows from a copy of the state: for a first render, or a
+    /// render after a failure, where every row is read anyway.
     pub(crate) fn render(
         &self,
         state: &C::State,
@@ -169,11 +171,12 @@ impl<C: Controller> Dispatch<C> {
         flash: &Map<String, Value>,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        self.render_text(self.state_text(state)?, errors, flash, cache)
+        let state = Arc::new(state.clone());
+        self.render_text(self.state_text(&state)?, errors, flash, cache)
     }
 
     /// The state as the template reads it (a non-object state is `state`).
-    fn state_text(&self, state: &C::State) -> Result<StateText, TemplateError> {
+    fn state_text(&self, state: &Arc<C::State>) -> Result<StateText, TemplateError> {
         StateText::of(state).map_err(|e| TemplateError {
             name: self.template.clone(),
             source: minijinja::Error::new(
@@ -226,7 +229,7 @@ impl<C: Controller> Dispatch<C> {
                 tree: &tree,
             });
         }
-        view.tree = Some(tree);
+        view.retired_tree = view.tree.replace(tree);
         update
     }
 
@@ -374,16 +377,25 @@ impl<C: Controller> Dispatch<C> {
             ActionError::msg("the page could not be rendered")
         };
         // One serialization serves the template and the persisted fields.
+        // Shared while the render reads rows from it.
+        let next = Arc::new(next);
         let text = self.state_text(&next).map_err(could_not_render)?;
-        let persisted = self.persist.as_ref().map(|p| p.fields_of(&text));
+        // Persisted fields, written out only when they changed since this tab saved them.
+        let persisted = self.persist.as_ref().and_then(|p| {
+            let prints = p.prints_of(&text);
+            (view.persisted.as_ref() != Some(&prints)).then(|| (prints, p.fields_of(&text)))
+        });
         let tree = self
             .render_text(text, &Map::new(), &flash, &mut view.cache)
             .map_err(could_not_render)?;
+        // The render let go of it; should anything still hold it, copy.
+        let next = Arc::try_unwrap(next).unwrap_or_else(|shared| C::State::clone(&shared));
         view.retired = Some(std::mem::replace(&mut view.state, next));
         view.errors.clear();
         view.flash = flash;
-        if let (Some(persist), Some(fields)) = (&self.persist, persisted) {
-            persist.save(group, fields, &mut view.persisted);
+        if let (Some(persist), Some((prints, fields))) = (&self.persist, persisted) {
+            persist.save(group, fields);
+            view.persisted = Some(prints);
         }
         Ok(self.commit(view, tree))
     }

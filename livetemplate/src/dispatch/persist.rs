@@ -51,16 +51,17 @@ impl Persist {
             .collect()
     }
 
-    /// Saves `fields` for the group unless they equal `last` (what was saved before).
-    pub(crate) fn save(
-        &self,
-        group: &str,
-        fields: Map<String, Value>,
-        last: &mut Option<Map<String, Value>>,
-    ) {
-        if last.as_ref() != Some(&fields) {
-            self.store.save(&self.key(group), fields.clone());
-            *last = Some(fields);
-        }
+    /// The persisted fields' fingerprints, to tell whether they changed
+    /// without writing them out (a persisted list may be long).
+    pub(crate) fn prints_of(&self, state: &StateText) -> Vec<u64> {
+        self.fields
+            .iter()
+            .map(|f| state.field(f).map_or(0, |field| state.field_print(field)))
+            .collect()
+    }
+
+    /// Saves `fields` for the group.
+    pub(crate) fn save(&self, group: &str, fields: Map<String, Value>) {
+        self.store.save(&self.key(group), fields);
     }
 }

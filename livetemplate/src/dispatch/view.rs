@@ -15,13 +15,24 @@ pub(crate) struct View<C: Controller> {
     pub tree: Option<Node>,
     pub errors: Map<String, Value>,
     pub flash: Map<String, Value>,
-    /// The persisted fields as last saved, to save only changes.
-    pub persisted: Option<Map<String, Value>>,
+    /// The persisted fields' fingerprints as last saved, to save only changes.
+    pub persisted: Option<Vec<u64>>,
     /// What the last render made of loops rendered item by item.
     pub cache: RenderCache,
-    /// The state an action replaced, left to be dropped after the reply is
-    /// written: freeing a big state takes longer than a person should wait.
+    /// The state and tree an action replaced, left to be dropped after the
+    /// reply is written: freeing a big page takes longer than a person
+    /// should wait for.
     pub retired: Option<C::State>,
+    pub retired_tree: Option<Node>,
+}
+
+impl<C: Controller> View<C> {
+    /// Drops what the last change replaced (see [`retired`](Self::retired)).
+    pub(crate) fn release(&mut self) {
+        self.retired = None;
+        self.retired_tree = None;
+        self.cache.release();
+    }
 }
 
 impl<C: Controller> View<C> {
@@ -35,6 +46,7 @@ impl<C: Controller> View<C> {
             persisted: None,
             cache: RenderCache::default(),
             retired: None,
+            retired_tree: None,
         }
     }
 }

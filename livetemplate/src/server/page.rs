@@ -320,7 +320,7 @@ async fn post_page<C: Controller>(
         };
         let outcome = dispatch.run(view, &action, Arc::new(data), &link, Caller::Client);
         // Nobody waits on this answer's frame yet: drop it here, lock held or not.
-        drop(view.retired.take());
+        view.release();
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, Caller::Client);
         }

@@ -129,7 +129,7 @@ pub(crate) async fn serve_socket<C: Controller>(
         if let Some(started) = answering.take() {
             page.metrics.answered(started.elapsed());
         }
-        drop(view.retired.take());
+        view.release();
     }
 
     link.tasks.cancel();

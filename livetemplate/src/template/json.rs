@@ -63,12 +63,13 @@ pub(crate) fn context(state: &Arc<StateText>, extra: Option<(&str, Value)>) -> V
         .iter()
         .enumerate()
         .map(|(i, field)| {
-            let value = match state.rows_of(field) {
-                Some(_) => Value::from_object(JsonList {
+            let value = if state.is_list(field) {
+                Value::from_object(JsonList {
                     state: state.clone(),
                     field: i,
-                }),
-                None => item_value(&state.value_of(field)),
+                })
+            } else {
+                item_value(&state.value_of(field))
             };
             (field.name.clone(), value)
         })
@@ -103,7 +104,7 @@ mod tests {
                    {{ rows == rows }}|{{ [] == empty }}|{{ rows is sequence }}|{{ rows[1].tags }}|\
                    {% for r in rows %}{{ loop.index }}/{{ loop.length }}:{{ r.label }}{% endfor %}";
         let plain = env.render_str(src, Value::from(Serde(&state))).unwrap();
-        let text = Arc::new(StateText::of(&state).unwrap());
+        let text = Arc::new(StateText::of(&Arc::new(state)).unwrap());
         let ours = env.render_str(src, context(&text, None)).unwrap();
         assert_eq!(ours, plain);
     }

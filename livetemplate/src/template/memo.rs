@@ -33,9 +33,18 @@ pub struct RenderCache {
     /// set of templates starts afresh.
     owner: Option<String>,
     loops: HashMap<(String, usize), LoopMemo>,
+    /// What the last render replaced, left for [`release`](Self::release).
+    retired: Vec<LoopMemo>,
 }
 
 impl RenderCache {
+    /// Drops what the last render replaced: call it once the reply is
+    /// written, since freeing a big list's rows takes longer than a person
+    /// should wait for.
+    pub fn release(&mut self) {
+        self.retired.clear();
+    }
+
     /// How many loops the cache holds (for tests and metrics).
     #[cfg(any(test, feature = "unstable"))]
     pub fn loops(&self) -> usize {
@@ -59,6 +68,8 @@ struct Scope {
     markers: Markers,
     previous: HashMap<(String, usize), LoopMemo>,
     next: HashMap<(String, usize), LoopMemo>,
+    /// Previous loops used (and replaced) by this render.
+    retired: Vec<LoopMemo>,
     /// How many times each fragment rendered so far in this render.
     occurrences: HashMap<String, usize>,
     lifted: Vec<Option<Range>>,
@@ -84,6 +95,7 @@ pub(crate) fn with_cache<T>(
         markers: markers.clone(),
         previous: std::mem::take(&mut cache.loops),
         next: HashMap::new(),
+        retired: std::mem::take(&mut cache.retired),
         occurrences: HashMap::new(),
         lifted: Vec::new(),
     };
@@ -99,8 +111,11 @@ pub(crate) fn with_cache<T>(
     let scope = SCOPE.with(|s| s.borrow_mut().take());
     drop(restore);
     match scope {
-        Some(scope) => {
+        Some(mut scope) => {
             cache.loops = scope.next;
+            // Loops this render did not meet are gone too.
+            scope.retired.extend(scope.previous.into_values());
+            cache.retired = scope.retired;
             (out, scope.lifted)
         }
         None => (out, Vec::new()),
@@ -153,16 +168,24 @@ pub(crate) fn render_loop(
     let old = previous.as_ref();
     let fingerprints: Vec<u64> = rows.fingerprints().to_vec();
 
+    // Which rows the previous render made already, and which to render:
+    // their JSON is written in one pass before they are.
+    let mut moved = MovedRows::default();
+    let found: Vec<Option<usize>> = fingerprints
+        .iter()
+        .enumerate()
+        .map(|(i, &print)| old.and_then(|p| moved.find(&p.fingerprints, i, print)))
+        .collect();
+    let to_render: Vec<usize> = (0..found.len()).filter(|&i| found[i].is_none()).collect();
+    rows.prepare(&to_render);
+
     let template = state.env().get_template(&fragment)?;
     let mut statics = old.map(|p| p.statics.clone());
     let mut made = Vec::with_capacity(rows.len());
-    let mut moved = MovedRows::default();
-    for (i, &print) in fingerprints.iter().enumerate() {
-        if let Some(p) = old {
-            if let Some(j) = moved.find(&p.fingerprints, i, print) {
-                made.push(p.items[j].clone());
-                continue;
-            }
+    for (i, found) in found.iter().enumerate() {
+        if let (Some(p), Some(j)) = (old, found) {
+            made.push(p.items[*j].clone());
+            continue;
         }
         let mut ctx: BTreeMap<&str, Value> = reads
             .iter()
@@ -185,6 +208,7 @@ pub(crate) fn render_loop(
     let marker = SCOPE.with(|s| {
         let mut s = s.borrow_mut();
         let scope = s.as_mut()?;
+        scope.retired.extend(previous);
         let n = u32::try_from(scope.lifted.len()).ok()?;
         scope.lifted.push(Some(Range {
             statics: statics.clone(),
@@ -194,7 +218,7 @@ pub(crate) fn render_loop(
         scope.next.insert(
             key,
             LoopMemo {
-                reads: read_values,
+                reads: read_values.iter().map(detached).collect(),
                 fingerprints,
                 statics,
                 items: made,
@@ -253,6 +277,31 @@ impl MovedRows {
     }
 }
 
+/// A read value as the cache keeps it: a list of the state by its rows'
+/// fingerprints, so the cache does not keep the state alive.
+fn detached(value: &Value) -> Value {
+    match value.downcast_object_ref::<JsonList>() {
+        Some(list) => Value::from_object(ListPrints(list.rows().fingerprints().to_vec())),
+        None => value.clone(),
+    }
+}
+
+/// A list of the state, as [`detached`] keeps it.
+#[derive(Debug)]
+struct ListPrints(Vec<u64>);
+
+impl minijinja::value::Object for ListPrints {}
+
+/// The fingerprints of a list value, whether live or kept.
+fn list_prints(value: &Value) -> Option<Vec<u64>> {
+    if let Some(list) = value.downcast_object_ref::<JsonList>() {
+        return Some(list.rows().fingerprints().to_vec());
+    }
+    value
+        .downcast_object_ref::<ListPrints>()
+        .map(|p| p.0.clone())
+}
+
 /// Whether `value` is plain data, which renders the same every time: not
 /// a function, a macro or a namespace (or anything else minijinja or the
 /// application made an object of), which may not.
@@ -260,7 +309,8 @@ fn is_data(value: &Value) -> bool {
     let Some(object) = value.as_object() else {
         return value.kind() != ValueKind::Invalid;
     };
-    if object.downcast_ref::<JsonList>().is_some() {
+    if object.downcast_ref::<JsonList>().is_some() || object.downcast_ref::<ListPrints>().is_some()
+    {
         true
     } else if let Some(items) = object.downcast_ref::<Vec<Value>>() {
         items.iter().all(is_data)
@@ -280,11 +330,8 @@ fn same(a: &Value, b: &Value) -> bool {
     if a.kind() != b.kind() {
         return false;
     }
-    if let (Some(x), Some(y)) = (
-        a.downcast_object_ref::<JsonList>(),
-        b.downcast_object_ref::<JsonList>(),
-    ) {
-        return x.rows().texts().eq(y.rows().texts());
+    if let (Some(x), Some(y)) = (list_prints(a), list_prints(b)) {
+        return x == y;
     }
     match a.kind() {
         ValueKind::Seq => match (a.try_iter(), b.try_iter()) {
@@ -322,30 +369,6 @@ mod tests {
         ));
         assert!(is_data(&state));
         assert!(!is_data(&Value::from_function(|| 1)));
-    }
-
-    #[test]
-    fn fingerprints_match_equal_rows_and_tell_apart_what_renders_differently() {
-        use serde_json::json;
-        let fingerprint =
-            |row: &serde_json::Value| super::super::state::fingerprint(row.to_string().as_bytes());
-        let row = json!({ "id": 7, "text": "a", "tags": ["x", null, true] });
-        assert_eq!(fingerprint(&row), fingerprint(&row.clone()));
-        let differs = [
-            json!({ "id": 7, "text": "b", "tags": ["x", null, true] }),
-            json!({ "id": 7.0, "text": "a", "tags": ["x", null, true] }),
-            json!({ "id": 7, "text": "a", "tags": ["x", null] }),
-            json!({ "id": 7, "txt": "a", "tags": ["x", null, true] }),
-        ];
-        for other in &differs {
-            assert_ne!(fingerprint(&row), fingerprint(other), "{other}");
-        }
-        // The same value as an integer and as a float print differently.
-        assert_ne!(
-            fingerprint(&json!(9_223_372_036_854_775_808u64)),
-            fingerprint(&json!(9_223_372_036_854_775_808f64))
-        );
-        assert_ne!(fingerprint(&json!("1")), fingerprint(&json!(1)));
     }
 
     #[test]

@@ -121,12 +121,15 @@ impl Templates {
     /// Renders `name` with a JSON state, reusing what `cache` kept of the
     /// previous render (see [`crate::unstable::render_tree_cached`]).
     #[cfg(feature = "unstable")]
-    pub(crate) fn render_tree_cached(
+    pub(crate) fn render_tree_cached<S>(
         &self,
         name: &str,
-        state: &impl serde::Serialize,
+        state: &Arc<S>,
         cache: &mut RenderCache,
-    ) -> Result<Node, TemplateError> {
+    ) -> Result<Node, TemplateError>
+    where
+        S: serde::Serialize + Send + Sync + 'static,
+    {
         let state = StateText::of(state).map_err(|e| TemplateError {
             name: name.to_string(),
             source: minijinja::Error::new(

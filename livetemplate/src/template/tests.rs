@@ -288,7 +288,7 @@ mod cached {
                 let t = Templates::from_fn(move |_| Some(src.to_string()));
                 let mut cache = RenderCache::default();
                 for s in &states {
-                    let cached = t.render_tree_cached("t.html", s, &mut cache).unwrap();
+                    let cached = t.render_tree_cached("t.html", &std::sync::Arc::new(s.clone()), &mut cache).unwrap();
                     let whole = t.render_tree("t.html", s).unwrap();
                     prop_assert_eq!(&cached, &whole, "{}", src);
                     prop_assert_eq!(cached.to_html(), t.render_plain("t.html", s).unwrap());
@@ -318,12 +318,20 @@ mod cached {
             other => panic!("{other:?}"),
         };
         let before = items(
-            &t.render_tree_cached("t.html", &rows(&["a", "b", "c"]), &mut cache)
-                .unwrap(),
+            &t.render_tree_cached(
+                "t.html",
+                &std::sync::Arc::new(rows(&["a", "b", "c"])),
+                &mut cache,
+            )
+            .unwrap(),
         );
         let after = items(
-            &t.render_tree_cached("t.html", &rows(&["a", "B", "c"]), &mut cache)
-                .unwrap(),
+            &t.render_tree_cached(
+                "t.html",
+                &std::sync::Arc::new(rows(&["a", "B", "c"])),
+                &mut cache,
+            )
+            .unwrap(),
         );
         assert!(
             Arc::ptr_eq(&before[0], &after[0]),
@@ -343,7 +351,7 @@ mod cached {
         let mut cache = RenderCache::default();
         let labels = ["a", "b", "c", "d", "e", "f", "g", "h"];
         let mut items = |state: Map<String, Value>| match &t
-            .render_tree_cached("t.html", &state, &mut cache)
+            .render_tree_cached("t.html", &std::sync::Arc::new(state), &mut cache)
             .unwrap()
             .slots[0]
         {
@@ -377,11 +385,11 @@ mod cached {
         .build();
         let mut cache = RenderCache::default();
         let first = t
-            .render_tree_cached("t.html", &rows(&["a"]), &mut cache)
+            .render_tree_cached("t.html", &std::sync::Arc::new(rows(&["a"])), &mut cache)
             .unwrap()
             .to_html();
         let second = t
-            .render_tree_cached("t.html", &rows(&["a"]), &mut cache)
+            .render_tree_cached("t.html", &std::sync::Arc::new(rows(&["a"])), &mut cache)
             .unwrap()
             .to_html();
         assert_ne!(first, second, "the clock-like function was memoized");
