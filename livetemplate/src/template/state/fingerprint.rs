@@ -101,7 +101,7 @@ impl<H: Hasher> Events<H> {
     }
 }
 
-impl<'a, H: Hasher> ser::Serializer for &'a mut Events<H> {
+impl<H: Hasher> ser::Serializer for &mut Events<H> {
     type Ok = ();
     type Error = SerializeError;
     type SerializeSeq = Self;
