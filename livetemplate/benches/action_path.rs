@@ -110,6 +110,40 @@ impl Controller for Document {
     }
 }
 
+/// The same document with its lines shared (`Arc`): copying the state for
+/// a handler copies pointers, not 50,000 strings.
+struct SharedDocument;
+
+#[derive(Clone, Serialize, Deserialize)]
+struct SharedLines {
+    lines: Vec<std::sync::Arc<Line>>,
+}
+
+impl Default for SharedLines {
+    fn default() -> SharedLines {
+        SharedLines {
+            lines: Lines::default()
+                .lines
+                .into_iter()
+                .map(std::sync::Arc::new)
+                .collect(),
+        }
+    }
+}
+
+impl Controller for SharedDocument {
+    type State = SharedLines;
+    fn actions(actions: &mut Actions<Self>) {
+        actions.on("edit", |_, doc, ctx| {
+            let Edit { line, text } = ctx.data()?;
+            if let Some(l) = doc.lines.get_mut(line) {
+                std::sync::Arc::make_mut(l).text = text;
+            }
+            Ok(())
+        });
+    }
+}
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -145,6 +179,7 @@ async fn main() {
     for (page, target) in [
         ("table", Duration::from_millis(1)),
         ("document", Duration::from_millis(5)),
+        ("document, Arc rows", Duration::from_millis(5)),
     ] {
         let templates = Templates::from_fn(|name| match name {
             "table.html" => Some(TABLE.into()),
@@ -154,8 +189,12 @@ async fn main() {
         let live = LiveTemplate::new(templates);
         let route = match page {
             "table" => live.page("table.html", Table).build().expect("builds"),
-            _ => live
+            "document" => live
                 .page("document.html", Document)
+                .build()
+                .expect("builds"),
+            _ => live
+                .page("document.html", SharedDocument)
                 .build()
                 .expect("builds"),
         };
