@@ -172,3 +172,25 @@ async fn a_failing_push_reports_its_error_in_meta_and_on_the_page() {
     assert!(tab.text().contains("the action failed on purpose"));
     assert!(tab.has_text("Count: 0"));
 }
+
+#[tokio::test]
+async fn tabs_showing_the_same_state_share_one_render_of_a_push() {
+    let (server, live, mut sessions) = serve_with_sessions().await;
+    let mut browser = server.browser();
+    let mut same = Vec::new();
+    for _ in 0..3 {
+        same.push(browser.open("/counter").await.unwrap());
+    }
+    let mut other = browser.open("/counter?start=5").await.unwrap();
+    let session = sessions.recv().await.unwrap();
+    assert_eq!(session.trigger_action("increment", ()).unwrap(), 4);
+    for tab in &mut same {
+        tab.wait_for_text("Count: 1").await.unwrap();
+    }
+    other.wait_for_text("Count: 6").await.unwrap();
+    assert_eq!(
+        live.metrics().shared_renders(),
+        2,
+        "the first of the three renders; the state-5 tab renders its own"
+    );
+}

@@ -126,9 +126,9 @@ impl MountContext {
 /// to start background work tied to the connection. `C` is the controller,
 /// so background jobs know the state they change.
 pub struct Context<C: Controller> {
-    pub(crate) action: String,
+    pub(crate) action: Arc<str>,
     pub(crate) data: Arc<Map<String, Value>>,
-    pub(crate) link: Link,
+    pub(crate) link: Arc<Link>,
     pub(crate) effects: Effects,
     pub(crate) controller: PhantomData<fn() -> C>,
 }
@@ -147,9 +147,13 @@ impl<C: Controller> std::fmt::Debug for Context<C> {
 
 impl<C: Controller> Context<C> {
     /// A context for `action` on the connection `link` describes.
-    pub(crate) fn new(action: &str, data: Arc<Map<String, Value>>, link: &Link) -> Context<C> {
+    pub(crate) fn new(
+        action: Arc<str>,
+        data: Arc<Map<String, Value>>,
+        link: &Arc<Link>,
+    ) -> Context<C> {
         Context {
-            action: action.to_string(),
+            action,
             data,
             link: link.clone(),
             effects: Effects::default(),
@@ -411,15 +415,15 @@ mod tests {
         let Value::Object(data) = data else {
             panic!("data must be an object, got {data}")
         };
-        let link = Link {
+        let link = Arc::new(Link {
             registry: Arc::new(Registry::new("test".into())),
             page: "page".into(),
             identity: Arc::new(Identity::anonymous("g")),
             conn: None,
             tasks: TaskScope::new(&CancellationToken::new(), Arc::new(Metrics::default())),
             topics: Arc::new(|_, _| false),
-        };
-        Context::new("probe", Arc::new(data), &link)
+        });
+        Context::new("probe".into(), Arc::new(data), &link)
     }
 
     #[test]

@@ -32,6 +32,24 @@ pub(super) fn carry_node(old: &Node, new: &mut Node) {
     }
 }
 
+/// A fingerprint of the numbers `tree`'s numbered loops carry: two trees
+/// rendered from equal states are equal when their numbers are.
+pub(crate) fn numbers_print(tree: &Node) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    hash_numbers(tree, &mut h);
+    h.finish()
+}
+
+fn hash_numbers(node: &Node, h: &mut impl Hasher) {
+    for slot in &node.slots {
+        match slot {
+            Slot::Node(n) => hash_numbers(n, h),
+            Slot::Range(r) => r.ids.hash(h),
+            Slot::Text(_) => {}
+        }
+    }
+}
+
 fn carry_range(old: &Range, new: &mut Range) {
     if old.statics != new.statics || new.identity() != Identity::Server {
         return;

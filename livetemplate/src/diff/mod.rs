@@ -46,6 +46,8 @@ pub fn diff(old: &Node, new: &mut Node) -> Value {
     }
 }
 
+pub(crate) use carry::numbers_print;
+
 /// The full tree, as the first frame of a connection sends it.
 pub fn full(node: &Node) -> Value {
     node_json(node)

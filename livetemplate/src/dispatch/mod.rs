@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, LazyLock};
 
+use axum::extract::ws::Utf8Bytes;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
@@ -26,8 +27,9 @@ use crate::controller::{
 use crate::diff;
 use crate::identity::Identity;
 use crate::metrics::Metrics;
+use crate::protocol::Envelope;
 use crate::report::error_chain;
-use crate::session::{Registry, StateChange, Target};
+use crate::session::{Registry, Rendered, SharedRenders, StateChange, Target};
 use crate::template::{RenderCache, StateText, TemplateError, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
@@ -50,9 +52,54 @@ pub(crate) struct Dispatch<C: Controller> {
 /// What running an action produced.
 pub(crate) struct Outcome {
     /// The update for the client.
-    pub update: Value,
+    pub update: Update,
     /// What the handler asked to happen elsewhere; `None` if it failed.
     pub effects: Option<Effects>,
+}
+
+/// An update for the client: a value, or a frame already encoded.
+#[derive(Debug)]
+pub(crate) enum Update {
+    Value(Value),
+    /// The frame every view of a delivery that showed the same got (see
+    /// `session::shared`); only successful pushes share one.
+    Frame(Utf8Bytes),
+}
+
+impl Update {
+    /// The frame to send: an update answering `action`, or a push.
+    pub(crate) fn into_frame(self, errors: &Map<String, Value>, action: Option<&str>) -> Utf8Bytes {
+        match self {
+            Update::Value(tree) => Envelope::update(tree, errors, action).to_text().into(),
+            Update::Frame(frame) => frame,
+        }
+    }
+
+    /// The update as a value (a shared frame is read back).
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Update::Value(tree) => tree,
+            Update::Frame(frame) => serde_json::from_str::<Value>(&frame)
+                .map(|mut envelope| envelope["tree"].take())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Where an accepted state's tree came from.
+enum Made {
+    /// Another view of the delivery rendered it.
+    Shared(Arc<Rendered>),
+    /// This view rendered it.
+    Own(Node),
+}
+
+/// A fingerprint of what templates see as `lvt` (nothing, most of the time).
+fn lvt_print(errors: &Map<String, Value>, flash: &Map<String, Value>) -> u64 {
+    if errors.is_empty() && flash.is_empty() {
+        return 0;
+    }
+    crate::template::fingerprint(&(errors, flash))
 }
 
 /// What templates see as `lvt`: the errors and flash messages. Most renders
@@ -126,9 +173,9 @@ impl<C: Controller> Dispatch<C> {
     /// ([`Controller::SYNC_TABS`]): the group's persisted fields, as that
     /// tab saved them, are laid over the state, then
     /// [`on_other_tab_action`](Controller::on_other_tab_action) runs.
-    pub(crate) async fn sync_tab(&self, view: &mut View<C>, link: &Link) -> Outcome {
+    pub(crate) async fn sync_tab(&self, view: &mut View<C>, link: &Arc<Link>) -> Outcome {
         self.reload_persisted(view, &link.identity.group).await;
-        let ctx = Context::new("on_other_tab_action", Arc::default(), link);
+        let ctx = Context::new("on_other_tab_action".into(), Arc::default(), link);
         let outcome = self.invoke(&view.state, ctx, |c, state, ctx| {
             c.on_other_tab_action(state, ctx)
         });
@@ -138,6 +185,7 @@ impl<C: Controller> Dispatch<C> {
             outcome,
             &link.identity.group,
             false,
+            None,
         )
     }
 
@@ -145,11 +193,11 @@ impl<C: Controller> Dispatch<C> {
     /// persisted fields are reloaded and the controller's
     /// [`on_resync`](Controller::on_resync) runs, then the client gets
     /// whatever differs from what it has.
-    pub(crate) async fn resync(&self, view: &mut View<C>, link: &Link) -> Value {
+    pub(crate) async fn resync(&self, view: &mut View<C>, link: &Arc<Link>) -> Value {
         self.metrics.resynced();
         let group = link.identity.group.as_str();
         self.reload_persisted(view, group).await;
-        let ctx = Context::new("on_resync", Arc::default(), link);
+        let ctx = Context::new("on_resync".into(), Arc::default(), link);
         let next = self.invoke(&view.state, ctx, |c, state, ctx| c.on_resync(state, ctx));
         let accepted = next.and_then(|(next, _)| {
             let flash = view.flash.clone();
@@ -157,7 +205,7 @@ impl<C: Controller> Dispatch<C> {
         });
         match accepted {
             Ok(update) => update,
-            Err(e) => self.fail(view, "on_resync", e).update,
+            Err(e) => self.fail(view, "on_resync", e).update.into_value(),
         }
     }
 
@@ -211,8 +259,9 @@ impl<C: Controller> Dispatch<C> {
         }
     }
 
-    /// The update that brings the client from its tree to `tree`.
-    fn commit(&self, view: &mut View<C>, mut tree: Node) -> Value {
+    /// The update that brings the client from its tree to `tree`, rendered
+    /// from what `print` fingerprints (see [`View::rendered`]).
+    fn commit(&self, view: &mut View<C>, mut tree: Node, print: u64) -> Value {
         let update = match &view.tree {
             Some(old) => diff::diff(old, &mut tree),
             None => {
@@ -229,22 +278,26 @@ impl<C: Controller> Dispatch<C> {
                 tree: &tree,
             });
         }
-        view.retired_tree = view.tree.replace(tree);
+        // The rows' numbers are the tree's own history, not the state's.
+        view.rendered = Some(print ^ diff::numbers_print(&tree));
+        view.retired_tree = view.tree.replace(Arc::new(tree));
         update
     }
 
     /// Renders the view as it is and returns the update for the client
     /// (the full tree the first time).
     pub(crate) fn refresh(&self, view: &mut View<C>) -> Result<Value, TemplateError> {
-        let tree = self.render(&view.state, &view.errors, &view.flash, &mut view.cache)?;
-        Ok(self.commit(view, tree))
+        let text = self.state_text(&Arc::new(view.state.clone()))?;
+        let print = text.print() ^ lvt_print(&view.errors, &view.flash);
+        let tree = self.render_text(text, &view.errors, &view.flash, &mut view.cache)?;
+        Ok(self.commit(view, tree, print))
     }
 
     /// Runs the controller's `on_connect` hook; an error is kept in
     /// `view.errors` for the first render. Returns the hook's effects
     /// (a publish, a broadcast) when it succeeded.
-    pub(crate) fn connect(&self, view: &mut View<C>, link: &Link) -> Option<Effects> {
-        let ctx = Context::new("on_connect", Arc::default(), link);
+    pub(crate) fn connect(&self, view: &mut View<C>, link: &Arc<Link>) -> Option<Effects> {
+        let ctx = Context::new("on_connect".into(), Arc::default(), link);
         match self.invoke(&view.state, ctx, |c, state, ctx| c.on_connect(state, ctx)) {
             Ok((next, mut effects)) => {
                 view.state = next;
@@ -276,7 +329,7 @@ impl<C: Controller> Dispatch<C> {
             Ok(Ok(())) => Ok((next, ctx.effects)),
             Ok(Err(e)) => Err(e),
             Err(_) => {
-                tracing::error!(action = ctx.action, "handler panicked");
+                tracing::error!(action = &*ctx.action, "handler panicked");
                 Err(ActionError::msg(format!(
                     "action {:?} failed unexpectedly",
                     ctx.action
@@ -300,18 +353,40 @@ impl<C: Controller> Dispatch<C> {
         view: &mut View<C>,
         action: &str,
         data: Arc<Map<String, Value>>,
-        link: &Link,
+        link: &Arc<Link>,
         caller: Caller,
+    ) -> Outcome {
+        self.run_shared(view, &Arc::from(action), data, link, caller, None)
+    }
+
+    /// [`run`](Self::run), for one of the views a delivery reaches: views
+    /// that showed the same state and come to show the same state share
+    /// one render and one frame.
+    pub(crate) fn run_shared(
+        &self,
+        view: &mut View<C>,
+        action: &Arc<str>,
+        data: Arc<Map<String, Value>>,
+        link: &Arc<Link>,
+        caller: Caller,
+        shared: Option<&SharedRenders>,
     ) -> Outcome {
         let outcome = match self.actions.get(action, caller) {
             None => Err(ActionError::msg(format!("unknown action {action:?}"))),
             Some(handler) => {
-                let ctx = Context::new(action, data, link);
+                let ctx = Context::new(action.clone(), data, link);
                 self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
             }
         };
         let from_client = caller == Caller::Client;
-        self.settle(view, action, outcome, &link.identity.group, from_client)
+        self.settle(
+            view,
+            action,
+            outcome,
+            &link.identity.group,
+            from_client,
+            shared,
+        )
     }
 
     /// Accepts what a handler left (rendering it), or records its failure.
@@ -322,6 +397,7 @@ impl<C: Controller> Dispatch<C> {
         outcome: Result<(C::State, Effects), ActionError>,
         group: &str,
         from_client: bool,
+        shared: Option<&SharedRenders>,
     ) -> Outcome {
         match outcome {
             Ok((next, mut effects)) => {
@@ -329,7 +405,7 @@ impl<C: Controller> Dispatch<C> {
                     none if none.is_empty() && !from_client => view.flash.clone(),
                     flash => flash,
                 };
-                match self.accept(view, next, flash, group) {
+                match self.accept_shared(view, next, flash, group, shared) {
                     Ok(update) => {
                         self.metrics.action_done(true);
                         Outcome {
@@ -354,12 +430,13 @@ impl<C: Controller> Dispatch<C> {
                     "job update",
                     ActionError::msg("a job's update failed unexpectedly"),
                 )
-                .update;
+                .update
+                .into_value();
         }
         let flash = view.flash.clone();
         match self.accept(view, next, flash, group) {
             Ok(update) => update,
-            Err(e) => self.fail(view, "job update", e).update,
+            Err(e) => self.fail(view, "job update", e).update.into_value(),
         }
     }
 
@@ -372,6 +449,21 @@ impl<C: Controller> Dispatch<C> {
         flash: Map<String, Value>,
         group: &str,
     ) -> Result<Value, ActionError> {
+        self.accept_shared(view, next, flash, group, None)
+            .map(Update::into_value)
+    }
+
+    /// [`accept`](Self::accept), taking a render another view of the same
+    /// delivery made when it fits (see `session::shared`), and offering
+    /// this one's; with the update's frame when it is shared.
+    fn accept_shared(
+        &self,
+        view: &mut View<C>,
+        next: C::State,
+        flash: Map<String, Value>,
+        group: &str,
+        shared: Option<&SharedRenders>,
+    ) -> Result<Update, ActionError> {
         let could_not_render = |e: TemplateError| {
             tracing::error!(error = %e, "render failed after action");
             ActionError::msg("the page could not be rendered")
@@ -385,9 +477,22 @@ impl<C: Controller> Dispatch<C> {
             let prints = p.prints_of(&text);
             (view.persisted.as_ref() != Some(&prints)).then(|| (prints, p.fields_of(&text)))
         });
-        let tree = self
-            .render_text(text, &Map::new(), &flash, &mut view.cache)
-            .map_err(could_not_render)?;
+        // What the template sees, in one number: the state and `lvt`.
+        let print = text.print() ^ lvt_print(&Map::new(), &flash);
+        // A trace names each view's own trees: no sharing under one.
+        let shared = shared.filter(|_| self.tracer.is_none());
+        let key = view.rendered.map(|old| (self.page.clone(), old, print));
+        let reuse = shared.zip(key.as_ref()).and_then(|(s, k)| s.get(k));
+        let made = match reuse {
+            Some(rendered) => {
+                text.recycle();
+                Made::Shared(rendered)
+            }
+            None => Made::Own(
+                self.render_text(text, &Map::new(), &flash, &mut view.cache)
+                    .map_err(could_not_render)?,
+            ),
+        };
         // The render let go of it; should anything still hold it, copy.
         let next = Arc::try_unwrap(next).unwrap_or_else(|shared| C::State::clone(&shared));
         view.retired = Some(std::mem::replace(&mut view.state, next));
@@ -397,7 +502,31 @@ impl<C: Controller> Dispatch<C> {
             persist.save(group, fields);
             view.persisted = Some(prints);
         }
-        Ok(self.commit(view, tree))
+        let tree = match made {
+            Made::Shared(rendered) => {
+                // Another view of this delivery showed what this one showed,
+                // and shows what this one shows now: its update is this one's.
+                view.retired_tree = view.tree.replace(rendered.tree.clone());
+                view.rendered = Some(rendered.print);
+                self.metrics.shared_render();
+                return Ok(Update::Frame(rendered.frame.clone()));
+            }
+            Made::Own(tree) => tree,
+        };
+        let update = self.commit(view, tree, print);
+        let (Some(shared), Some(key), Some(tree), Some(print)) =
+            (shared, key, &view.tree, view.rendered)
+        else {
+            return Ok(Update::Value(update));
+        };
+        let frame = Update::Value(update).into_frame(&Map::new(), None);
+        let rendered = Rendered {
+            tree: tree.clone(),
+            print,
+            frame: frame.clone(),
+        };
+        shared.put(key, Arc::new(rendered));
+        Ok(Update::Frame(frame))
     }
 
     fn fail(&self, view: &mut View<C>, action: &str, error: ActionError) -> Outcome {
@@ -409,7 +538,7 @@ impl<C: Controller> Dispatch<C> {
             Value::Object(Map::new())
         });
         Outcome {
-            update,
+            update: Update::Value(update),
             effects: None,
         }
     }
@@ -418,6 +547,11 @@ impl<C: Controller> Dispatch<C> {
     /// other tabs, publishes to topics, and — after a client's own action,
     /// when the controller syncs tabs — the other tabs following it.
     pub(crate) fn spread(&self, link: &Link, effects: Effects, caller: Caller) {
+        let follow = caller == Caller::Client && C::SYNC_TABS;
+        if effects.broadcasts.is_empty() && effects.publishes.is_empty() && !follow {
+            // Most pushes ask for nothing more: make nothing for them.
+            return;
+        }
         let group: Arc<str> = Arc::from(link.identity.group.as_str());
         let tabs = Target::Page {
             page: self.page.clone(),
@@ -430,103 +564,11 @@ impl<C: Controller> Dispatch<C> {
             let target = Target::Topic(Arc::from(topic.as_str()));
             self.registry.deliver(&target, action, data, None);
         }
-        if caller == Caller::Client && C::SYNC_TABS {
+        if follow {
             self.registry.sync_tabs(&self.page, &group, link.conn);
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use serde::{Deserialize, Serialize};
-    use serde_json::json;
-    use tokio_util::sync::CancellationToken;
-
-    use super::*;
-    use crate::session::TaskScope;
-
-    struct Todo;
-
-    #[derive(Clone, Default, Serialize, Deserialize)]
-    struct Items {
-        items: Vec<String>,
-    }
-
-    impl Controller for Todo {
-        type State = Items;
-        fn actions(actions: &mut Actions<Self>) {
-            actions.on("add_item", |_, s, ctx| {
-                let title = ctx.get_string("title").unwrap_or_default();
-                if title.is_empty() {
-                    return Err(ActionError::field("title", "required"));
-                }
-                s.items.push(title);
-                Ok(())
-            });
-        }
-    }
-
-    fn dispatch() -> Dispatch<Todo> {
-        let src = "<ul>{% for i in items %}<li>{{ i }}</li>{% endfor %}</ul>{{ lvt.errors.title }}";
-        Dispatch {
-            controller: Todo,
-            actions: Actions::collect(),
-            templates: Templates::from_fn(move |_| Some(src.into())),
-            template: "todo.html".into(),
-            registry: Arc::new(Registry::new("test".into())),
-            page: "todo.html".into(),
-            metrics: Arc::new(Metrics::default()),
-            tracer: None,
-            persist: None,
-        }
-    }
-
-    fn run(d: &Dispatch<Todo>, view: &mut View<Todo>, action: &str, data: Value) -> Value {
-        let link = Link {
-            registry: d.registry.clone(),
-            page: d.page.clone(),
-            identity: Arc::new(Identity::anonymous("g")),
-            conn: None,
-            tasks: TaskScope::new(&CancellationToken::new(), d.metrics.clone()),
-            topics: Arc::new(|_, _| false),
-        };
-        let Value::Object(data) = data else { panic!() };
-        d.run(view, action, Arc::new(data), &link, Caller::Client)
-            .update
-    }
-
-    #[test]
-    fn actions_find_their_handler_by_any_spelling_and_update_minimally() {
-        let d = dispatch();
-        let mut view = View::new(Items::default());
-        let first = d.refresh(&mut view).unwrap();
-        assert!(
-            first.get("s").is_some(),
-            "the first render is the full tree"
-        );
-        let update = run(&d, &mut view, "addItem", json!({ "title": "milk" }));
-        assert_eq!(update["0"]["d"], json!([{ "0": "milk", "_k": "0" }]));
-        assert_eq!(view.state.items, ["milk"]);
-    }
-
-    #[test]
-    fn errors_keep_the_state_and_reach_the_template() {
-        let d = dispatch();
-        let mut view = View::new(Items {
-            items: vec!["a".into()],
-        });
-        d.refresh(&mut view).unwrap();
-        let update = run(&d, &mut view, "add-item", json!({}));
-        assert_eq!(view.errors["title"], "required");
-        assert_eq!(view.state.items, ["a"]);
-        assert_eq!(
-            update,
-            json!({ "1": "required" }),
-            "only the error slot changes"
-        );
-
-        let update = run(&d, &mut view, "nope", json!({}));
-        assert_eq!(view.errors["_general"], "unknown action \"nope\"");
-        assert_eq!(update, json!({ "1": "" }));
-    }
-}
+mod tests;

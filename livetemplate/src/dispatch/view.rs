@@ -1,5 +1,7 @@
 //! One client's view of a page.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::controller::Controller;
@@ -12,7 +14,10 @@ pub(crate) struct View<C: Controller> {
     /// Names the client's tree in [`Trace`](crate::Trace)s; new with every full tree.
     pub id: u64,
     pub state: C::State,
-    pub tree: Option<Node>,
+    pub tree: Option<Arc<Node>>,
+    /// A fingerprint of what `tree` was rendered from (state and `lvt`),
+    /// when known: views of one delivery that showed the same share renders.
+    pub rendered: Option<u64>,
     pub errors: Map<String, Value>,
     pub flash: Map<String, Value>,
     /// The persisted fields' fingerprints as last saved, to save only changes.
@@ -23,7 +28,7 @@ pub(crate) struct View<C: Controller> {
     /// reply is written: freeing a big page takes longer than a person
     /// should wait for.
     pub retired: Option<C::State>,
-    pub retired_tree: Option<Node>,
+    pub retired_tree: Option<Arc<Node>>,
 }
 
 impl<C: Controller> View<C> {
@@ -41,6 +46,7 @@ impl<C: Controller> View<C> {
             id: 0,
             state,
             tree: None,
+            rendered: None,
             errors: Map::new(),
             flash: Map::new(),
             persisted: None,

@@ -17,6 +17,7 @@ pub struct Metrics {
     actions: AtomicU64,
     action_errors: AtomicU64,
     resyncs: AtomicU64,
+    shared_renders: AtomicU64,
     /// From a client's frame read to the reply written to its socket.
     answers: Histogram,
 }
@@ -55,6 +56,13 @@ impl Metrics {
         self.resyncs.load(Ordering::Relaxed)
     }
 
+    /// Pushes answered with the render and frame another tab of the same
+    /// delivery made: tabs that showed the same state and come to show the
+    /// same state share one.
+    pub fn shared_renders(&self) -> u64 {
+        self.shared_renders.load(Ordering::Relaxed)
+    }
+
     /// How long answering a client's frame took, server side: from the
     /// frame read off the socket to the reply written to it (handler,
     /// render, diff, encoding and the write). The upper bound of the
@@ -76,6 +84,10 @@ impl Metrics {
 
     pub(crate) fn answered(&self, took: Duration) {
         self.answers.record(took);
+    }
+
+    pub(crate) fn shared_render(&self) {
+        self.shared_renders.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn resynced(&self) {
@@ -108,7 +120,7 @@ impl Metrics {
     /// The gauges and counters in Prometheus text exposition format.
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &str, i64); 5] = [
+        let rows: [(&str, &str, &str, i64); 6] = [
             (
                 "livetemplate_connections",
                 "gauge",
@@ -138,6 +150,12 @@ impl Metrics {
                 "counter",
                 "Connections re-rendered after updates from other instances may have been lost.",
                 self.resyncs() as i64,
+            ),
+            (
+                "livetemplate_shared_renders_total",
+                "counter",
+                "Pushes answered with a render another tab of the same delivery made.",
+                self.shared_renders() as i64,
             ),
         ];
         for (name, kind, help, value) in rows {

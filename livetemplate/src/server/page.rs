@@ -308,23 +308,24 @@ async fn post_page<C: Controller>(
         };
         // The client's tree is unknown over HTTP: answer with the full tree.
         view.tree = None;
+        view.rendered = None;
         // Tasks started over HTTP have no connection to end with; they end
         // with the server.
-        let link = Link {
+        let link = Arc::new(Link {
             registry: dispatch.registry.clone(),
             page: dispatch.page.clone(),
             identity,
             conn: None,
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
-        };
+        });
         let outcome = dispatch.run(view, &action, Arc::new(data), &link, Caller::Client);
         // Nobody waits on this answer's frame yet: drop it here, lock held or not.
         view.release();
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, Caller::Client);
         }
-        break Envelope::update(outcome.update, &view.errors, Some(&action));
+        break Envelope::update(outcome.update.into_value(), &view.errors, Some(&action));
     };
     if is_json {
         finish(Json(update).into_response(), new_session)

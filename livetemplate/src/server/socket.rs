@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -42,14 +42,14 @@ pub(crate) async fn serve_socket<C: Controller>(
         group: Arc::from(identity.group.as_str()),
         user: identity.user_id.as_deref().map(Arc::from),
     });
-    let link = Link {
+    let link = Arc::new(Link {
         registry: page.registry.clone(),
         page: page.page.clone(),
         conn: Some(registration.id),
         tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
         topics: config.topics.clone(),
         identity: Arc::new(identity),
-    };
+    });
 
     let state = match page.mount(query, &headers, &link.identity).await {
         Ok(state) => state,
@@ -80,34 +80,37 @@ pub(crate) async fn serve_socket<C: Controller>(
 
     // When the client's frame being answered was read.
     let mut answering = None;
+    // One wait for the whole connection, not one made and dropped per frame.
+    let shutdown = config.shutdown.cancelled();
+    tokio::pin!(shutdown);
     while open {
         // Pushes already queued go first, so a client never sees its own
         // reply overtake an update that was decided before its message.
         let reply = tokio::select! {
             biased;
-            _ = config.shutdown.cancelled() => break,
+            _ = &mut shutdown => break,
             Some(push) = mailbox.recv() => Some(match push {
-                Push::Action { action, data } => {
-                    let outcome = page.run(&mut view, &action, data, &link, Caller::Server);
+                Push::Action { action, data, shared } => {
+                    let outcome = page.run_shared(&mut view, &action, data, &link, Caller::Server, Some(&shared));
                     if let Some(effects) = outcome.effects {
                         page.spread(&link, effects, Caller::Server);
                     }
-                    Envelope::update(outcome.update, &view.errors, None).to_text()
+                    outcome.update.into_frame(&view.errors, None)
                 }
                 Push::SyncTab => {
                     let outcome = page.sync_tab(&mut view, &link).await;
                     if let Some(effects) = outcome.effects {
                         page.spread(&link, effects, Caller::Server);
                     }
-                    Envelope::update(outcome.update, &view.errors, None).to_text()
+                    outcome.update.into_frame(&view.errors, None)
                 }
                 Push::Apply(change) => {
                     let update = page.apply(&mut view, change, &link.identity.group);
-                    Envelope::update(update, &view.errors, None).to_text()
+                    Envelope::update(update, &view.errors, None).to_text().into()
                 }
                 Push::Resync => {
                     let update = page.resync(&mut view, &link).await;
-                    Envelope::update(update, &view.errors, None).to_text()
+                    Envelope::update(update, &view.errors, None).to_text().into()
                 }
             }),
             frame = socket.recv() => match frame {
@@ -118,7 +121,7 @@ pub(crate) async fn serve_socket<C: Controller>(
                     answering = (!heartbeat).then_some(read);
                     Some(reply)
                 }
-                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::of(&FrameError::Binary).to_text()),
+                Some(Ok(Message::Binary(_))) => Some(ErrorFrame::of(&FrameError::Binary).to_text().into()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
@@ -144,17 +147,17 @@ pub(crate) async fn serve_socket<C: Controller>(
 async fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
-    link: &Link,
+    link: &Arc<Link>,
     headers: &Arc<HeaderMap>,
     text: &str,
     limit: usize,
-) -> (String, bool) {
+) -> (Utf8Bytes, bool) {
     let msg = match ClientMessage::parse(text, limit) {
         Ok(msg) => msg,
-        Err(e) => return (ErrorFrame::of(&e).to_text(), false),
+        Err(e) => return (ErrorFrame::of(&e).to_text().into(), false),
     };
     let reply = match msg.action_name() {
-        PING => return (r#"{"pong":true}"#.to_string(), true),
+        PING => return (Utf8Bytes::from_static(r#"{"pong":true}"#), true),
         NAVIGATE => {
             let query = msg
                 .data_map()
@@ -175,14 +178,16 @@ async fn answer<C: Controller>(
                 tracing::error!(error = %e, "render failed after navigate");
                 Value::Object(Map::new())
             });
-            Envelope::update(update, &view.errors, Some(NAVIGATE)).to_text()
+            Envelope::update(update, &view.errors, Some(NAVIGATE))
+                .to_text()
+                .into()
         }
         action => {
             let outcome = page.run(view, action, Arc::new(msg.data_map()), link, Caller::Client);
             if let Some(effects) = outcome.effects {
                 page.spread(link, effects, Caller::Client);
             }
-            Envelope::update(outcome.update, &view.errors, Some(action)).to_text()
+            outcome.update.into_frame(&view.errors, Some(action))
         }
     };
     (reply, false)

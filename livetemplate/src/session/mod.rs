@@ -12,10 +12,12 @@
 mod cluster_tests;
 mod jobs;
 mod registry;
+mod shared;
 mod tasks;
 
 pub use jobs::Job;
 pub(crate) use registry::{ConnInfo, Push, Registry, StateChange, Target};
+pub(crate) use shared::{Rendered, SharedRenders};
 pub(crate) use tasks::TaskScope;
 
 use std::sync::Arc;

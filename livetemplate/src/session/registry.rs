@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::SharedRenders;
 use crate::cluster::{Address, Cluster, ClusterStatus, Local, Presence, Scope};
 use crate::lock::lock;
 
@@ -28,6 +29,8 @@ pub(crate) enum Push {
         action: Arc<str>,
         /// Shared by every connection the push goes to.
         data: Arc<Map<String, Value>>,
+        /// Renders the connections of this delivery share.
+        shared: Arc<SharedRenders>,
     },
     /// Follow a client action made on another tab of the group
     /// (`Controller::SYNC_TABS`).
@@ -263,18 +266,30 @@ impl Registry {
     ) -> usize {
         let (shared_action, shared_data): (Arc<str>, _) =
             (Arc::from(action), Arc::new(data.clone()));
+        let shared = Arc::new(SharedRenders::default());
         let index = self.lock();
         let page_only = matches!(target, Target::Page { .. });
+        // Whether each page handles the action, asked once per page.
+        let mut handled: Vec<(Arc<str>, bool)> = Vec::new();
+        let mut handles = |conn: &Conn| {
+            if let Some((_, yes)) = handled.iter().find(|(p, _)| Arc::ptr_eq(p, &conn.page)) {
+                return *yes;
+            }
+            let yes = (conn.handles)(action);
+            handled.push((conn.page.clone(), yes));
+            yes
+        };
         index
             .members(target)
             .into_iter()
             .filter(|id| Some(*id) != except)
             .filter_map(|id| index.conns.get(&id))
-            .filter(|conn| page_only || (conn.handles)(action))
+            .filter(|conn| page_only || handles(conn))
             .filter(|conn| {
                 let push = Push::Action {
                     action: shared_action.clone(),
                     data: shared_data.clone(),
+                    shared: shared.clone(),
                 };
                 conn.mailbox.send(push).is_ok()
             })

@@ -71,7 +71,7 @@ pub(crate) fn context(state: &Arc<StateText>, extra: Option<(&str, Value)>) -> V
             } else {
                 item_value(&state.value_of(field))
             };
-            (field.name.clone(), value)
+            (field.name.to_string(), value)
         })
         .collect();
     if let Some((name, value)) = extra {

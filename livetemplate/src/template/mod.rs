@@ -26,7 +26,7 @@ use minijinja::{AutoEscape, Environment, Value};
 
 use crate::tree::Node;
 use marker::Markers;
-pub(crate) use state::StateText;
+pub(crate) use state::{fingerprint, StateText};
 
 /// Where template sources come from: a name → source function.
 type Loader = Arc<dyn Fn(&str) -> Result<Option<String>, minijinja::Error> + Send + Sync>;

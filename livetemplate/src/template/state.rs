@@ -12,6 +12,7 @@
 //! Building a `serde_json::Value` of a 50,000-line state, as the runtime
 //! used to, cost twenty times what hashing it does.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::hash::Hasher;
 use std::ops::Range;
@@ -23,7 +24,6 @@ mod fingerprint;
 mod select;
 mod top;
 
-#[cfg(test)]
 pub(crate) use fingerprint::fingerprint;
 
 /// A state, as the render reads it.
@@ -50,7 +50,8 @@ impl std::fmt::Debug for StateText {
 /// One top-level field.
 #[derive(Debug)]
 pub(crate) struct Field {
-    pub name: String,
+    /// A struct's field names are static: most states make no string here.
+    pub name: Cow<'static, str>,
     kind: Kind,
 }
 
@@ -104,7 +105,7 @@ pub(crate) trait RowSource: Send + Sync + 'static {
     ) -> Result<(), SerializeError>;
 }
 
-impl<S: Serialize + Send + Sync + 'static> RowSource for Arc<S> {
+impl<S: Serialize + Send + Sync + 'static> RowSource for S {
     fn write_rows(
         &self,
         field: &str,
@@ -113,7 +114,7 @@ impl<S: Serialize + Send + Sync + 'static> RowSource for Arc<S> {
         out: &mut Vec<u8>,
         row: &mut dyn FnMut(usize, Range<usize>),
     ) -> Result<(), SerializeError> {
-        select::write_rows(&**self, field, last, wanted, out, row)
+        select::write_rows(self, field, last, wanted, out, row)
     }
 }
 
@@ -167,7 +168,7 @@ impl StateText {
             fields: b.fields,
             prints: b.prints,
             rows: Mutex::new(rows),
-            source: Arc::new(state.clone()),
+            source: state.clone(),
         })
     }
 
@@ -225,6 +226,17 @@ impl StateText {
                 serde_json::Value::Array(all)
             }
         }
+    }
+
+    /// A fingerprint of the whole state: equal states, equal prints.
+    pub(crate) fn print(&self) -> u64 {
+        let mut h = fingerprint::hasher();
+        for field in &self.fields {
+            h.write_usize(field.name.len());
+            h.write(field.name.as_bytes());
+            h.write_u64(self.field_print(field));
+        }
+        h.finish()
     }
 
     /// A fingerprint of a field's whole value: equal values, equal prints.

@@ -48,12 +48,12 @@ fn every_field_reads_as_serde_json_writes_it() {
     let page = Arc::new(page());
     let expected = serde_json::to_value(&*page).unwrap();
     let text = StateText::of(&page).unwrap();
-    let names: Vec<_> = text.fields().iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<_> = text.fields().iter().map(|f| &*f.name).collect();
     assert_eq!(names, ["title", "rows", "pair", "empty", "maybe", "nested"]);
     for field in text.fields() {
         assert_eq!(
             text.value_of(field),
-            expected[&field.name],
+            expected[&*field.name],
             "{}",
             field.name
         );
@@ -62,7 +62,7 @@ fn every_field_reads_as_serde_json_writes_it() {
         .fields()
         .iter()
         .filter(|f| text.is_list(f))
-        .map(|f| f.name.as_str())
+        .map(|f| &*f.name)
         .collect();
     assert_eq!(lists, ["rows", "pair", "empty", "maybe"]);
     text.recycle();

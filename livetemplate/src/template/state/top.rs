@@ -1,6 +1,8 @@
 //! The first read of a state: each top-level field either written as JSON
 //! or, for a list, each of its rows fingerprinted.
 
+use std::borrow::Cow;
+
 use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeSeq, SerializeStruct};
 
 use super::fingerprint::fingerprint;
@@ -73,7 +75,11 @@ struct Into<'a> {
 }
 
 impl Into<'_> {
-    fn field<T: ?Sized + Serialize>(&mut self, name: String, value: &T) -> Result<(), Outcome> {
+    fn field<T: ?Sized + Serialize>(
+        &mut self,
+        name: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), Outcome> {
         let kind = if is_list(value) {
             let start = self.prints.len();
             value.serialize(Prints {
@@ -197,7 +203,7 @@ impl SerializeStruct for Fields<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Outcome> {
-        self.into.field(key.to_string(), value)
+        self.into.field(Cow::Borrowed(key), value)
     }
 
     fn end(self) -> Result<(), Outcome> {
@@ -219,7 +225,7 @@ impl SerializeMap for Fields<'_> {
             .key
             .take()
             .ok_or_else(|| <Outcome as ser::Error>::custom("a map value without a key"))?;
-        self.into.field(key, value)
+        self.into.field(Cow::Owned(key), value)
     }
 
     fn end(self) -> Result<(), Outcome> {
