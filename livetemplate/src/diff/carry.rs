@@ -180,7 +180,7 @@ mod tests {
             statics: vec!["<li>".into(), "</li>".into()],
             items: rows
                 .iter()
-                .map(|r| [Slot::Text(r.to_string())].into())
+                .map(|r| [Slot::Text((*r).into())].into())
                 .collect(),
             ..Range::default()
         }

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn nested_nodes_with_the_same_statics_send_only_their_changed_slots() {
-        let inner = |v| Slot::Node(node(&["<b>", "</b>"], vec![text(v)]));
+        let inner = |v| Slot::Node(Box::new(node(&["<b>", "</b>"], vec![text(v)])));
         let a = node(&["", ""], vec![inner("1")]);
         let b = node(&["", ""], vec![inner("2")]);
         assert_eq!(diff(&a, &b), json!({ "0": { "0": "2" } }));
@@ -124,9 +124,15 @@ mod tests {
     fn a_branch_switch_sends_the_new_node_whole() {
         let a = node(
             &["", ""],
-            vec![Slot::Node(node(&["<b>", "</b>"], vec![text("1")]))],
+            vec![Slot::Node(Box::new(node(
+                &["<b>", "</b>"],
+                vec![text("1")],
+            )))],
         );
-        let b = node(&["", ""], vec![Slot::Node(node(&["off"], vec![]))]);
+        let b = node(
+            &["", ""],
+            vec![Slot::Node(Box::new(node(&["off"], vec![])))],
+        );
         assert_eq!(diff(&a, &b), json!({ "0": { "s": ["off"] } }));
     }
 
@@ -140,11 +146,11 @@ mod tests {
     #[test]
     fn a_loop_without_keys_is_numbered_and_changes_by_operations() {
         let range = |items: &[&str]| {
-            Slot::Range(Range {
+            Slot::Range(Box::new(Range {
                 statics: vec!["<li>".into(), "</li>".into()],
                 items: items.iter().map(|i| [text(i)].into()).collect(),
                 ..Range::default()
-            })
+            }))
         };
         let a = node(&["<ul>", "</ul>"], vec![range(&["a"])]);
         let b = node(&["<ul>", "</ul>"], vec![range(&["a", "b"])]);
@@ -175,12 +181,12 @@ mod tests {
     }
 
     fn list(items: &[&str], else_text: Option<&str>) -> Slot {
-        Slot::Range(Range {
+        Slot::Range(Box::new(Range {
             statics: vec!["<li>".into(), "</li>".into()],
             items: items.iter().map(|i| [text(i)].into()).collect(),
             else_node: else_text.map(|t| Box::new(Node::text(t))),
             ..Range::default()
-        })
+        }))
     }
 
     #[test]
@@ -188,7 +194,7 @@ mod tests {
         // The client merges the node into the old loop and kept its `d`.
         let old = node(&["", ""], vec![list(&["a", "b"], None)]);
         let inner = node(&["<ul>", "</ul>"], vec![list(&["a"], None)]);
-        let new = node(&["", ""], vec![Slot::Node(inner)]);
+        let new = node(&["", ""], vec![Slot::Node(Box::new(inner))]);
         assert_eq!(shown_after(&old, &new), "<ul><li>a</li></ul>");
         assert_eq!(diff(&old, &new)["0"]["d"], json!(null));
     }
@@ -199,20 +205,20 @@ mod tests {
         let old = node(&["", ""], vec![list(&[], Some("none"))]);
         let new = node(&["", ""], vec![list(&[], None)]);
         assert_eq!(shown_after(&old, &new), "");
-        let nested = |e| Slot::Node(node(&["<ol>", "</ol>"], vec![list(&[], e)]));
+        let nested = |e| Slot::Node(Box::new(node(&["<ol>", "</ol>"], vec![list(&[], e)])));
         let old = node(
             &["", ""],
-            vec![Slot::Range(Range {
+            vec![Slot::Range(Box::new(Range {
                 else_node: Some(Box::new(node(&["", ""], vec![nested(Some("x"))]))),
                 ..Range::default()
-            })],
+            }))],
         );
         let new = node(
             &["", ""],
-            vec![Slot::Range(Range {
+            vec![Slot::Range(Box::new(Range {
                 else_node: Some(Box::new(node(&["", "!"], vec![nested(None)]))),
                 ..Range::default()
-            })],
+            }))],
         );
         assert_eq!(shown_after(&old, &new), "<ol></ol>!");
     }

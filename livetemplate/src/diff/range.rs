@@ -187,14 +187,14 @@ mod tests {
             statics: statics.iter().map(|s| s.to_string()).collect(),
             items: rows
                 .iter()
-                .map(|(k, v)| [Slot::Text(k.to_string()), Slot::Text(v.to_string())].into())
+                .map(|(k, v)| [Slot::Text((*k).into()), Slot::Text((*v).into())].into())
                 .collect(),
             else_node: Some(Box::new(Node::text("<li>none</li>"))).filter(|_| rows.is_empty()),
             ..Range::default()
         };
         Node {
             statics: vec!["<ul>".into(), "</ul>".into()],
-            slots: vec![Slot::Range(range)],
+            slots: vec![Slot::Range(Box::new(range))],
         }
     }
 

@@ -40,26 +40,24 @@ fn parse_node(
         match piece {
             Piece::Text(t) => push_text(&mut node, t),
             Piece::Mark(m) if until.contains(&m) => return Ok((node, Some(m))),
-            Piece::Mark(Mark::ExprStart) => {
+            Piece::Mark(Mark::ExprStart | Mark::NodeStart) => {
                 let (inner, _) = expect(parse_node(pieces, &[Mark::End], lifted))?;
+                // Output without slots is text: `class="{% if on %}on{% endif %}"`
+                // in each of 10,000 rows is then no node, no list of statics.
                 let slot = if inner.slots.is_empty() {
-                    Slot::Text(inner.statics.into_iter().next().unwrap_or_default())
+                    Slot::Text(inner.statics.into_iter().next().unwrap_or_default().into())
                 } else {
-                    Slot::Node(inner)
+                    Slot::Node(Box::new(inner))
                 };
                 push_slot(&mut node, slot);
             }
-            Piece::Mark(Mark::NodeStart) => {
-                let (inner, _) = expect(parse_node(pieces, &[Mark::End], lifted))?;
-                push_slot(&mut node, Slot::Node(inner));
-            }
             Piece::Mark(Mark::RangeStart) => {
                 let range = parse_range(pieces, lifted)?;
-                push_slot(&mut node, Slot::Range(range));
+                push_slot(&mut node, Slot::Range(Box::new(range)));
             }
             Piece::Mark(Mark::Lifted(n)) => {
                 let range = lifted.get_mut(n as usize).and_then(Option::take);
-                push_slot(&mut node, Slot::Range(range.ok_or(Unbalanced)?));
+                push_slot(&mut node, Slot::Range(Box::new(range.ok_or(Unbalanced)?)));
             }
             Piece::Mark(_) => return Err(Unbalanced),
         }
@@ -121,7 +119,10 @@ fn unify(items: Vec<Node>, else_node: Option<Box<Node>>) -> Range {
     } else {
         Range {
             statics: vec![String::new(), String::new()],
-            items: items.into_iter().map(|n| [Slot::Node(n)].into()).collect(),
+            items: items
+                .into_iter()
+                .map(|n| [Slot::Node(Box::new(n))].into())
+                .collect(),
             else_node,
             ..Range::default()
         }
@@ -165,7 +166,7 @@ mod tests {
             panic!("{node:?}")
         };
         assert_eq!(range.statics, ["", ""]);
-        assert_eq!(*range.items[0], [Slot::Node(Node::text("<a>"))]);
+        assert_eq!(*range.items[0], [Slot::Node(Box::new(Node::text("<a>")))]);
         assert_eq!(node.to_html(), "<a><b>");
     }
 

@@ -519,7 +519,7 @@ mod tests {
             statics: statics(&["<li data-key=\"", "\"></li>"]),
             items: keys
                 .iter()
-                .map(|k| [Slot::Text(k.to_string())].into())
+                .map(|k| [Slot::Text((*k).into())].into())
                 .collect(),
             ..Range::default()
         };

@@ -35,16 +35,21 @@ pub struct Node {
     pub slots: Vec<Slot>,
 }
 
-/// One dynamic position of a [`Node`].
+/// One dynamic position of a [`Node`]. Small (24 bytes), since a big
+/// list's rows are most of what a tab keeps: short text is held inline,
+/// nodes and loops behind a box.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slot {
     /// Escaped text (an expression's output).
-    Text(String),
+    Text(Text),
     /// A nested node (a conditional's taken branch, an include, …).
-    Node(Node),
+    Node(Box<Node>),
     /// The iterations of a loop.
-    Range(Range),
+    Range(Box<Range>),
 }
+
+/// A slot's text: up to 24 bytes without an allocation.
+pub type Text = compact_str::CompactString;
 
 /// The slots of one loop iteration. Shared, because an iteration whose
 /// data did not change keeps its slots from one render to the next.
@@ -163,5 +168,22 @@ fn write_interleaved(statics: &[String], slots: &[Slot], out: &mut String) {
         if let Some(slot) = slots.get(i) {
             slot.write_html(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_stays_small() {
+        // A tab of a 10,000-row page keeps every row's slots: each byte here
+        // is tens of kilobytes per tab.
+        assert!(std::mem::size_of::<Slot>() <= 24);
+        let short = Slot::Text("12345".into());
+        let Slot::Text(text) = &short else {
+            unreachable!()
+        };
+        assert!(!text.is_heap_allocated(), "short text is held inline");
     }
 }
