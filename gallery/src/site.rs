@@ -138,7 +138,7 @@ fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, Ga
         router = router.merge(routes);
     }
     let router = router
-        .nest("/auth", auth.routes())
+        .nest("/auth", auth.routes(&live))
         .merge(live.routes())
         .layer(crate::compression::layer());
     Ok(Site { router, live })

@@ -121,8 +121,9 @@ pub use controller::{ActionError, Actions, Context, Controller, MountContext, To
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{
-    Builder, LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL,
-    DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH,
+    Builder, HostCheck, HostCheckLayer, LiveError, LiveTemplate, NotReady, PageBuilder,
+    CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
+    UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
 pub use store::{Fields, Load, MemoryStore, Store, StoreError};
