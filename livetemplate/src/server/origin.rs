@@ -53,11 +53,14 @@ impl IntoResponse for Refused {
 }
 
 /// `scheme://host[:port]` as browsers serialize an origin (default port
-/// dropped, host lower-cased); `"null"` when it is not a URL with a host.
+/// dropped, host lower-cased). A scheme without such origins (an app's
+/// own, like `tauri://localhost`) is kept as written, lower-cased, so
+/// `allow_origin` can still name it.
 pub(crate) fn normalize(origin: &str) -> String {
-    match Url::parse(origin.trim()) {
-        Ok(url) => url.origin().ascii_serialization(),
-        Err(_) => "null".to_string(),
+    let origin = origin.trim();
+    match Url::parse(origin) {
+        Ok(url) if url.origin().is_tuple() => url.origin().ascii_serialization(),
+        _ => origin.trim_end_matches('/').to_ascii_lowercase(),
     }
 }
 
@@ -82,9 +85,11 @@ impl Guard {
         };
         let origin = normalize(claimed.to_str().unwrap_or_default());
         let own = self.own_origin(headers);
-        if origin != "null" && (origin == own || self.allowed.contains(&origin)) {
+        let is_own = own.as_deref() == Some(origin.as_str());
+        if origin != "null" && (is_own || self.allowed.contains(&origin)) {
             return Ok(());
         }
+        let own = own.unwrap_or_else(|| "unknown: the request names no host".into());
         let other_scheme = origin.split_once("://").map(|(_, rest)| rest)
             == own.split_once("://").map(|(_, rest)| rest);
         Err(Refused::Foreign {
@@ -98,13 +103,11 @@ impl Guard {
         })
     }
 
-    /// This server's origin as the request reached it.
-    fn own_origin(&self, headers: &HeaderMap) -> String {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
-        normalize(&format!("{}://{host}", self.scheme(headers)))
+    /// This server's origin as the request reached it, if it names a host.
+    fn own_origin(&self, headers: &HeaderMap) -> Option<String> {
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        let url = Url::parse(&format!("{}://{host}", self.scheme(headers))).ok()?;
+        Some(url.origin().ascii_serialization())
     }
 
     /// `http`, unless a trusted proxy says the browser used `https`.
@@ -176,10 +179,11 @@ mod tests {
 
     #[test]
     fn same_origin_passes_foreign_fails() {
-        let g = guard(&["http://Tauri.localhost/"], false);
+        let g = guard(&["http://Tauri.localhost/", "tauri://localhost"], false);
         let ok = |pairs: &[(&'static str, &str)]| check(&g, pairs);
         assert_eq!(ok(&[("origin", "http://127.0.0.1:8420")]), Ok(()));
         assert_eq!(ok(&[("origin", "http://tauri.localhost")]), Ok(()));
+        assert_eq!(ok(&[("origin", "tauri://localhost")]), Ok(()));
         assert_eq!(ok(&[("referer", "http://127.0.0.1:8420/a?b")]), Ok(()));
         assert_eq!(ok(&[("content-type", "application/json")]), Ok(()));
         assert_eq!(ok(&[]), Ok(()));
@@ -188,6 +192,8 @@ mod tests {
             "null",
             "https://127.0.0.1:8420",
             "made-up://127.0.0.1:8420",
+            "tauri://127.0.0.1:8420",
+            "",
             "http://127.0.0.1:8421",
         ] {
             assert!(ok(&[("origin", foreign)]).is_err(), "{foreign}");
