@@ -126,6 +126,15 @@ impl Builder {
     /// no, the scheme is `http`). Turn it on behind a proxy that
     /// terminates TLS and sets that header, and only then: a client
     /// talking to the server directly could say anything.
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// // Behind nginx with TLS: browsers send `Origin: https://app.example`.
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .trust_forwarded_proto(true)
+    ///     .allow_host("app.example")
+    ///     .build();
+    /// ```
     pub fn trust_forwarded_proto(mut self, trust: bool) -> Builder {
         self.trust_forwarded_proto = trust;
         self
