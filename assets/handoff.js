@@ -1,5 +1,6 @@
 // "Hand off": makes a single-use link (and its QR code) that, opened in
-// another browser, joins this browser's session group on this page.
+// another browser and confirmed there, joins this browser's session group
+// on this page.
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-handoff]");
   if (!button) return;
@@ -17,5 +18,5 @@ document.addEventListener("click", async (event) => {
   panel.querySelector("a.handoff-link").href = link;
   panel.querySelector("a.handoff-link").textContent = link;
   panel.querySelector("img").src = `${made.qr}?next=${next}`;
-  panel.querySelector(".handoff-expiry").textContent = `Works once, for ${Math.round(made.expires_in / 60)} minutes.`;
+  panel.querySelector(".handoff-expiry").textContent = `Works once, for ${Math.round(made.expires_in / 60)} minutes; the other browser asks before it joins.`;
 });

@@ -116,11 +116,13 @@ pub const EXAMPLES: &[Example] = &[
 ];
 
 /// What an example's page is built with: the runtime (its templates,
-/// sessions and metrics) and the gallery's sign-in.
+/// sessions and metrics), the gallery's sign-in, and the secret webhook
+/// senders sign with.
 #[derive(Debug, Clone)]
 pub struct Gallery {
     pub live: LiveTemplate,
     pub auth: SignedCookieAuth,
+    pub webhook_secret: std::sync::Arc<str>,
 }
 
 impl Gallery {

@@ -22,6 +22,11 @@ struct Args {
     /// This instance's name among the others (default: generated).
     #[arg(long, env = "LVT_INSTANCE_NAME")]
     instance_name: Option<String>,
+    /// A host name browsers reach this server by (repeat for more), besides
+    /// loopback names and the listening address; others get 421. Also
+    /// `LVT_ALLOWED_HOSTS=a.example,b.example`.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
 }
 
 #[tokio::main]
@@ -39,6 +44,8 @@ async fn main() -> std::process::ExitCode {
     let config = gallery::Config {
         redis_url: args.redis_url.filter(|url| !url.is_empty()),
         instance_name: args.instance_name,
+        allowed_hosts: args.allow_host,
+        listening_on: None,
     };
     match gallery::serve(&args.addr, &config, shutdown).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,13 +1,14 @@
-//! The site: index, example pages, assets, metrics.
+//! The site: index, example pages, assets, metrics, health.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use livetemplate::{LiveError, LiveTemplate, SignedCookieAuth, Templates};
+use livetemplate::{Builder, LiveError, LiveTemplate, SignedCookieAuth, Templates};
 use rust_embed::Embed;
 use serde_json::json;
 
@@ -65,6 +66,19 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// This instance's name among the others (default: generated).
     pub instance_name: Option<String>,
+    /// Host names browsers may reach it by, besides loopback names and
+    /// the address it listens on (more come from `LVT_ALLOWED_HOSTS`,
+    /// comma-separated).
+    pub allowed_hosts: Vec<String>,
+    /// The address it listens on (a LAN address is then answered to).
+    pub listening_on: Option<SocketAddr>,
+}
+
+/// The secrets of an instance: what sign-in cookies and webhook bodies
+/// are signed with.
+struct Secrets {
+    auth: SignedCookieAuth,
+    webhook: Arc<str>,
 }
 
 /// Builds the gallery site, alone.
@@ -80,40 +94,68 @@ pub async fn app_for(config: &Config) -> Result<Site, GalleryError> {
         live = live.instance_name(name);
     }
     let Some(url) = &config.redis_url else {
-        return build(
-            live,
-            auth_from_env().unwrap_or_else(SignedCookieAuth::random),
-        );
+        return build(live, Secrets::local(), config);
     };
     let redis = livetemplate::redis::Redis::connect(url).await?;
     tracing::info!(redis = redis.url(), "sharing sessions through Redis");
-    let auth = match auth_from_env() {
-        Some(auth) => auth,
-        // Any instance must accept a sign-in made on another.
+    // Any instance must accept a sign-in, or a webhook signature, made for another.
+    let auth = match env_secret("LVT_SECRET") {
+        Some(secret) => SignedCookieAuth::new(secret.as_bytes()),
         None => SignedCookieAuth::new(&redis.shared_secret("signin").await?),
     };
-    build(live.bus(redis.bus()).store(redis.store()), auth)
+    let webhook = match env_secret("LVT_WEBHOOK_SECRET") {
+        Some(secret) => secret,
+        None => String::from_utf8_lossy(&redis.shared_secret("webhook").await?).into_owned(),
+    };
+    let secrets = Secrets {
+        auth,
+        webhook: webhook.into(),
+    };
+    build(live.bus(redis.bus()).store(redis.store()), secrets, config)
 }
 
-/// The key sign-in cookies are signed with, if `LVT_SECRET` sets one (so
-/// sign-ins survive a restart).
-fn auth_from_env() -> Option<SignedCookieAuth> {
-    match std::env::var("LVT_SECRET") {
-        Ok(secret) if !secret.is_empty() => Some(SignedCookieAuth::new(secret.as_bytes())),
-        _ => None,
+/// A secret set in the environment (so it survives a restart), if any.
+fn env_secret(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
+}
+
+impl Secrets {
+    /// From `LVT_SECRET` and `LVT_WEBHOOK_SECRET`, else made now.
+    fn local() -> Secrets {
+        let auth = match env_secret("LVT_SECRET") {
+            Some(secret) => SignedCookieAuth::new(secret.as_bytes()),
+            None => SignedCookieAuth::random(),
+        };
+        let webhook = env_secret("LVT_WEBHOOK_SECRET").unwrap_or_else(|| {
+            let mut bytes = [0u8; 16];
+            // As SignedCookieAuth::random: no guessable secret, ever.
+            getrandom::fill(&mut bytes).expect("the operating system's random source");
+            hex::encode(bytes)
+        });
+        Secrets {
+            auth,
+            webhook: webhook.into(),
+        }
     }
 }
 
 /// Builds the gallery site on a runtime the caller set up (it must render
 /// [`templates`]); tests use it to trace every update.
-pub fn app_with(live: livetemplate::Builder) -> Result<Site, GalleryError> {
-    build(
-        live,
-        auth_from_env().unwrap_or_else(SignedCookieAuth::random),
-    )
+pub fn app_with(live: Builder) -> Result<Site, GalleryError> {
+    build(live, Secrets::local(), &Config::default())
 }
 
-fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, GalleryError> {
+fn build(live: Builder, secrets: Secrets, config: &Config) -> Result<Site, GalleryError> {
+    let Secrets { auth, webhook } = secrets;
+    let mut live = live;
+    let from_env = std::env::var("LVT_ALLOWED_HOSTS").unwrap_or_default();
+    let named = from_env.split(',').map(str::trim).filter(|h| !h.is_empty());
+    for host in config.allowed_hosts.iter().map(String::as_str).chain(named) {
+        live = live.allow_host(host);
+    }
+    if let Some(addr) = config.listening_on {
+        live = live.listening_on(addr);
+    }
     let live = live
         .authenticator(auth.clone())
         // Signed-in users may join chat rooms; nothing else is public.
@@ -122,12 +164,15 @@ fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, Ga
     let gallery = Gallery {
         live: live.clone(),
         auth: auth.clone(),
+        webhook_secret: webhook,
     };
     let mut router: Router = Router::new()
         .route("/", get(index))
         .route("/api/index.json", get(index_json))
         .route("/metrics", get(metrics))
         .route("/api/cluster.json", get(cluster_json))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/assets/{*file}", get(crate::assets::asset))
         .with_state(gallery.clone());
     for example in EXAMPLES {
@@ -138,20 +183,24 @@ fn build(live: livetemplate::Builder, auth: SignedCookieAuth) -> Result<Site, Ga
         router = router.merge(routes);
     }
     let router = router
-        .nest("/auth", auth.routes())
+        .nest("/auth", auth.routes(&live))
         .merge(live.routes())
-        .layer(crate::compression::layer());
+        .layer(crate::compression::layer())
+        // Outermost: a request for a host this server does not answer to
+        // (DNS rebinding) gets a 421 before anything else runs.
+        .layer(live.host_check());
     Ok(Site { router, live })
 }
 
 /// Binds `addr`, prints `listening on http://ADDR` once connections are
-/// accepted, and serves until `shutdown` completes.
+/// accepted, and serves until `shutdown` completes. Browsers may reach it
+/// by loopback names, by the address it listens on, and by the names of
+/// `config.allowed_hosts`.
 pub async fn serve(
     addr: &str,
     config: &Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), GalleryError> {
-    let gallery = app_for(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| GalleryError::Bind {
@@ -159,6 +208,11 @@ pub async fn serve(
             source,
         })?;
     let local: SocketAddr = listener.local_addr().map_err(GalleryError::Serve)?;
+    let config = Config {
+        listening_on: Some(local),
+        ..config.clone()
+    };
+    let gallery = app_for(&config).await?;
     println!("listening on http://{local}");
     let live = gallery.live.clone();
     axum::serve(listener, gallery.router)
@@ -218,4 +272,18 @@ async fn metrics(State(gallery): State<Gallery>) -> impl IntoResponse {
 /// wait until the instances have found each other.
 async fn cluster_json(State(gallery): State<Gallery>) -> impl IntoResponse {
     axum::Json(gallery.live.sessions().cluster())
+}
+
+/// Alive: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready for traffic: every page's template loads and, with Redis, the
+/// link to it is up; else 503 and why.
+async fn readyz(State(gallery): State<Gallery>) -> Response {
+    match gallery.live.ready() {
+        Ok(()) => "ready".into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")).into_response(),
+    }
 }

@@ -88,11 +88,19 @@ async fn script(example: &Example, server: &TestServer) {
         "webhook" => {
             let mut tab = signed_in(server, "wes").await.open(&path).await.unwrap();
             let body = r#"{"user_id":"wes","message":"Deploy finished"}"#;
+            // Signed with the secret the page shows, as its commands do.
+            let secret = tab.html().split(r#"class="secret">"#).nth(1).unwrap();
+            let secret = secret.split('<').next().unwrap();
+            let signature =
+                gallery::examples::realtime::webhook::signature(secret, body.as_bytes());
             let answer = server
                 .request(
                     "POST",
                     "/webhooks/notify",
-                    &[("content-type", "application/json")],
+                    &[
+                        ("content-type", "application/json"),
+                        ("x-signature", &signature),
+                    ],
                     body,
                 )
                 .await

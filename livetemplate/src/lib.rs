@@ -63,6 +63,13 @@
 //!   topics ([`Context::subscribe`], [`Context::publish`]).
 //! - **What survives a reload**: [`Controller::PERSIST`] names state fields
 //!   kept per page and group in a [`Store`] ([`MemoryStore`] by default).
+//! - **Requests from elsewhere**: the WebSocket and every state-changing
+//!   POST must come from this site (`Origin`, else `Referer`, same scheme;
+//!   [`Builder::allow_origin`] for others), and the runtime answers only to
+//!   loopback names and the hosts given to [`Builder::allow_host`] and
+//!   [`Builder::listening_on`] — [`LiveTemplate::host_check`] is the layer
+//!   that extends this to the whole app, against DNS rebinding. Hand-off
+//!   links join only after the person confirms; redirects stay on the site.
 //! - **Several instances**: a [`cluster::Bus`] (Redis, with the feature
 //!   `redis`: [`redis::Redis`]) makes instances behind a load balancer one
 //!   runtime.
@@ -121,8 +128,9 @@ pub use controller::{ActionError, Actions, Context, Controller, MountContext, To
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{
-    Builder, LiveError, LiveTemplate, PageBuilder, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL,
-    DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH,
+    Builder, HostCheck, HostCheckLayer, LiveError, LiveTemplate, NotReady, PageBuilder,
+    CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
+    UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
 pub use store::{Fields, Load, MemoryStore, Store, StoreError};

@@ -95,7 +95,8 @@ impl TestServer {
         }
     }
 
-    /// A plain HTTP request; returns status, headers and body.
+    /// A plain HTTP request; returns status, headers and body. It names
+    /// the server's address as its `Host`, unless `headers` has one.
     pub async fn request(
         &self,
         method: &str,
@@ -502,9 +503,13 @@ async fn http(
 ) -> Result<HttpResponse, TestError> {
     let mut stream = TcpStream::connect(addr).await?;
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
+    // The server's own address, unless the test names another host.
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("host: {addr}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -1,5 +1,6 @@
 //! Hand-off links: another browser joins this one's session group — once,
-//! for a few minutes, and only this group.
+//! for a few minutes, only this group, and only when the person opening the
+//! link confirms.
 
 mod common;
 
@@ -24,7 +25,7 @@ async fn server(ttl: Duration) -> (TestServer, LiveTemplate) {
                 .build()
                 .unwrap(),
         )
-        .nest("/auth", auth.routes())
+        .nest("/auth", auth.routes(&live))
         .merge(live.routes());
     (TestServer::start(router).await, live)
 }
@@ -59,10 +60,36 @@ async fn a_link_makes_another_browser_join_the_group_once() {
     assert!(qr.body.contains("<svg"));
 
     let mut phone = server.browser();
-    let joined = phone
-        .request("GET", &format!("{url}?next=/"), &[], "")
+    // Opening the link asks first, and joins nothing.
+    let asked = phone
+        .request("GET", &format!("{url}?next=/counter"), &[], "")
         .await
         .unwrap();
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains("Join this session?"), "{}", asked.body);
+    assert!(asked
+        .body
+        .contains("It will share state with the device that made the link"));
+    assert!(
+        asked.body.contains(&format!(
+            r#"<form method="post" action="{}""#,
+            url.replace('/', "&#x2f;")
+        )),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(r#"name="next" value="&#x2f;counter""#),
+        "{}",
+        asked.body
+    );
+    assert_eq!(asked.header("set-cookie"), None);
+    let csp = asked.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(phone.cookie("livetemplate-id"), None);
+
+    // Confirming (the page's same-origin form POST) joins.
+    let joined = phone.post_form(url, "next=%2F").await.unwrap();
     assert_eq!((joined.status, joined.header("location")), (303, Some("/")));
     assert_eq!(
         phone.cookie("livetemplate-id"),
@@ -85,6 +112,45 @@ async fn a_link_makes_another_browser_join_the_group_once() {
     let again = server.browser().request("GET", url, &[], "").await.unwrap();
     assert_eq!(again.status, 410);
     assert!(again.body.contains("already used"), "{}", again.body);
+    let again = server.browser().post_form(url, "next=%2F").await.unwrap();
+    assert_eq!(again.status, 410);
+}
+
+#[tokio::test]
+async fn another_site_cannot_join_a_visitor_to_its_group() {
+    let (server, _) = server(Duration::from_secs(300)).await;
+    let mut attacker = server.browser();
+    attacker.open("/").await.unwrap();
+    let made = json(
+        &attacker
+            .request("POST", "/_lvt/handoff", &[], "")
+            .await
+            .unwrap()
+            .body,
+    );
+    let url = made["url"].as_str().unwrap();
+    let mut visitor = server.browser();
+    visitor.open("/").await.unwrap();
+    let own_group = visitor.cookie("livetemplate-id").unwrap().to_string();
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    for headers in [
+        &[form, ("origin", "http://evil.example")][..],
+        &[form, ("referer", "http://evil.example/")],
+        &[form],
+        &[form, ("sec-fetch-site", "cross-site")],
+    ] {
+        let refused = visitor
+            .request("POST", url, headers, "next=%2F")
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 403, "{headers:?}: {}", refused.body);
+        assert_eq!(refused.header("set-cookie"), None);
+        assert_eq!(visitor.cookie("livetemplate-id"), Some(own_group.as_str()));
+    }
+    // Refusals do not use the link up: its maker can still confirm it.
+    let asked = visitor.request("GET", url, &[], "").await.unwrap();
+    assert_eq!(asked.status, 200);
+    assert_eq!(visitor.cookie("livetemplate-id"), Some(own_group.as_str()));
 }
 
 #[tokio::test]
@@ -100,10 +166,11 @@ async fn an_expired_link_is_refused() {
             .body,
     );
     let mut phone = server.browser();
-    let late = phone
-        .request("GET", made["url"].as_str().unwrap(), &[], "")
-        .await
-        .unwrap();
+    let url = made["url"].as_str().unwrap();
+    let late = phone.request("GET", url, &[], "").await.unwrap();
+    assert_eq!(late.status, 410);
+    assert!(late.body.contains("expired"), "{}", late.body);
+    let late = phone.post_form(url, "next=%2F").await.unwrap();
     assert_eq!(late.status, 410);
     assert!(late.body.contains("expired"), "{}", late.body);
     assert_eq!(phone.cookie("livetemplate-id"), None, "joined nothing");
@@ -174,7 +241,7 @@ async fn a_signed_in_user_hands_off_their_sign_in() {
     );
     let mut phone = server.browser();
     phone
-        .request("GET", made["url"].as_str().unwrap(), &[], "")
+        .post_form(made["url"].as_str().unwrap(), "next=%2F")
         .await
         .unwrap();
     assert_eq!(

@@ -96,6 +96,7 @@ async fn form_post_without_javascript_redirects_back() {
             &[
                 ("content-type", "application/x-www-form-urlencoded"),
                 ("cookie", "livetemplate-id=formtest"),
+                ("origin", &server.url("")),
             ],
             "increment=",
         )
@@ -126,9 +127,11 @@ async fn the_client_script_is_the_stock_bundle() {
 #[tokio::test]
 async fn a_body_that_is_not_utf8_is_refused_with_a_400() {
     let (server, _live) = serve(Counter::default()).await;
+    let origin = server.url("");
     let form = [
         ("content-type", "application/x-www-form-urlencoded"),
         ("cookie", "livetemplate-id=utf8test"),
+        ("origin", &origin),
     ];
     for body in [&b"setLabel=&label=\xff"[..], b"setLabel=&label=%FF"] {
         let answer = server

@@ -137,7 +137,7 @@ async fn app() -> App {
                 .build()
                 .unwrap(),
         )
-        .nest("/auth", auth.routes())
+        .nest("/auth", auth.routes(&live))
         .merge(live.routes());
     App {
         server: TestServer::start(router).await,

@@ -37,11 +37,18 @@ pub enum ShellError {
 
 /// Runs the app until its last window closes; returns the exit code.
 pub fn run(args: Args) -> Result<ExitCode, ShellError> {
-    let gallery = gallery::app().map_err(ServerError::from)?;
     let listener = tauri::async_runtime::block_on(server::bind(args.addr.as_deref()))?;
     let local = listener
         .local_addr()
         .map_err(|e| ShellError::Address(e.to_string()))?;
+    // Answers to loopback names, the address it listens on, and the names
+    // in LVT_ALLOWED_HOSTS; other hosts get 421 (DNS rebinding).
+    let config = gallery::Config {
+        listening_on: Some(local),
+        ..gallery::Config::default()
+    };
+    let gallery =
+        tauri::async_runtime::block_on(gallery::app_for(&config)).map_err(ServerError::from)?;
     let origin =
         Url::parse(&format!("http://{local}/")).map_err(|e| ShellError::Address(e.to_string()))?;
 
@@ -58,11 +65,15 @@ pub fn run(args: Args) -> Result<ExitCode, ShellError> {
         tauri::Builder::default()
             .setup(move |app| {
                 let windows = Windows::new(app.handle().clone(), origin.clone(), script);
-                let router = gallery.router.merge(bridge::routes(Bridge {
-                    windows: windows.clone(),
-                    token,
-                    smoke: smoke.clone(),
-                }));
+                let router = gallery
+                    .router
+                    .merge(bridge::routes(Bridge {
+                        windows: windows.clone(),
+                        token,
+                        smoke: smoke.clone(),
+                    }))
+                    // The gallery's router checks hosts itself; this covers the bridge.
+                    .layer(gallery.live.host_check());
                 let server = tauri::async_runtime::block_on(async {
                     Server::start(listener, router, gallery.live.clone())
                 })?;

@@ -58,11 +58,14 @@ test("cross-tab: the desktop window follows a Chromium tab that joined through t
   const svg = await fetch(qr);
   assert.equal(svg.headers.get("content-type"), "image/svg+xml");
 
-  // … which, opened in Chromium, joins the desktop's session group.
+  // … which, opened in Chromium, asks first, and on "Join" joins the
+  // desktop's session group.
   const context = await env.browser.newContext();
   const tab = await context.newPage();
   await tab.goto(link);
-  assert.equal(new URL(tab.url()).pathname, "/realtime/cross-tab");
+  await tab.getByRole("heading", { name: "Join this session?" }).waitFor();
+  await tab.getByRole("button", { name: "Join" }).click();
+  await tab.waitForURL(`${env.url}/realtime/cross-tab`);
   await waitConnected(tab);
 
   await tab.click('button[name="increment"]'); // Sync

@@ -1,6 +1,6 @@
 // Hand-off in Chromium: a link made in one browser context, opened in
-// another, joins the first one's session group, and the cross-tab demo then
-// keeps both in step. The link works once.
+// another, asks to confirm and then joins the first one's session group, and
+// the cross-tab demo then keeps both in step. The link works once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { eventually, waitConnected, galleryAndBrowser } from "./harness.mjs";
@@ -22,8 +22,15 @@ test("a hand-off link joins another browser to this group, once", async () => {
   const phoneContext = await env.browser.newContext();
   const phone = await phoneContext.newPage();
   await phone.goto(href);
-  assert.equal(new URL(phone.url()).pathname, "/realtime/cross-tab");
+  // Opening the link only asks; joining is the person's click.
+  await phone.getByRole("heading", { name: "Join this session?" }).waitFor();
+  await phone.getByText("It will share state with the device that made the link").waitFor();
+  assert.deepEqual(await phoneContext.cookies(env.gallery.url), [], "nothing joined yet");
+  await phone.getByRole("button", { name: "Join" }).click();
+  await phone.waitForURL(/\/realtime\/cross-tab$/);
   await waitConnected(phone);
+  const group = async (context) => (await context.cookies(env.gallery.url)).find((c) => c.name === "livetemplate-id")?.value;
+  assert.equal(await group(phoneContext), await group(desktop.context()), "one group");
 
   await desktop.getByRole("button", { name: "+1" }).click();
   await eventually(async () => Number(await phone.locator(".big-number strong").innerText()) === 1, 3_000, "the phone follows");

@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { once } from "node:events";
 import net from "node:net";
 import { startGallery, launchBrowser, eventually, waitConnected } from "./harness.mjs";
@@ -113,10 +114,14 @@ test("a webhook POSTed to B reaches the user's tab on A, and a topic publish fro
   const ana = await env.browser.newContext();
   const webhook = await signedIn(ana, env.a, "ana", "/realtime/webhook");
   await eventually(async () => (await tabsOnA()) >= 1, 5_000, "B counts ana's tab on A");
+  // The secret shown on A signs for B too: the instances share it through Redis.
+  const secret = await webhook.locator("code.secret").innerText();
+  const body = JSON.stringify({ user_id: "ana", message: "Deploy finished on B" });
+  const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
   const answer = await fetch(`${env.b.url}/webhooks/notify`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ user_id: "ana", message: "Deploy finished on B" }),
+    headers: { "content-type": "application/json", "x-signature": signature },
+    body,
   });
   assert.deepEqual(await answer.json(), { delivered: 1 }, "B counts the tab on A");
   await webhook.locator(".toast", { hasText: "Deploy finished on B" }).waitFor();

@@ -3,9 +3,13 @@
 // contexts do not, signed-in users, the webhook, and cancellation.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { promisify } from "node:util";
 import { metrics, eventually, waitConnected, galleryAndBrowser } from "./harness.mjs";
 
 const env = galleryAndBrowser();
+const run = promisify(execFile);
 
 /** Opens `path` in `context` and waits for the live connection. */
 async function open(context, path) {
@@ -114,17 +118,29 @@ test("Notifications: only the addressed user's tabs, in every browser of theirs,
   await ben.context.close();
 });
 
-test("Webhook: a POST reaches the user's tab and says how many tabs; bad bodies get a 400", async () => {
+test("Webhook: the page's signed command reaches the user's tab; unsigned or bad bodies are refused", async () => {
   const wes = await signedIn("wes", "/realtime/webhook");
   const command = await wes.page.locator("pre.command").innerText();
   assert.match(command, /curl -X POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/notify/);
-  const post = (body) =>
-    fetch(`${env.gallery.url}/webhooks/notify`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  // The Try flow as a person runs it: the commands shown, in a shell.
+  const { stdout } = await run("sh", ["-c", command]);
+  assert.deepEqual(JSON.parse(stdout), { delivered: 1 });
+  await wes.page.locator(".toast", { hasText: "Deploy finished" }).waitFor();
 
-  const ok = await post(JSON.stringify({ user_id: "wes", message: "Deploy finished" }));
+  const secret = await wes.page.locator("code.secret").innerText();
+  const sign = (body) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+  const post = (body, signature = sign(body)) =>
+    fetch(`${env.gallery.url}/webhooks/notify`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-signature": signature },
+      body,
+    });
+  const again = JSON.stringify({ user_id: "wes", message: "Deployed again" });
+  const ok = await post(again);
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { delivered: 1 });
-  await wes.page.locator(".toast", { hasText: "Deploy finished" }).waitFor();
+  await wes.page.locator(".toast", { hasText: "Deployed again" }).waitFor();
+  assert.equal((await post(again, "sha256=00")).status, 401, "a wrong signature");
 
   const nobody = await post(JSON.stringify({ user_id: "nobody", message: "x" }));
   assert.deepEqual(await nobody.json(), { delivered: 0 });

@@ -28,7 +28,7 @@ use crate::tree::{node_json, slot_json, text_json, Node, Slot};
 
 /// The update that turns `old` into `new` on the client: `{}` when nothing
 /// changed. First the server's row numbers are carried from `old` into
-/// `new` (see [`carry`]), so keep `new` for the next diff.
+/// `new` (module `carry`), so keep `new` for the next diff.
 ///
 /// ```
 /// use livetemplate::unstable::{diff, Node, Slot};

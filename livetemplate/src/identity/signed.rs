@@ -10,7 +10,8 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{cookie, Authenticator, Identity};
-use crate::redirect::{same_site, see_other};
+use crate::redirect::see_other;
+use crate::LiveTemplate;
 
 /// Sign-in by name with an HMAC-SHA256 signed cookie; the group is the user.
 ///
@@ -24,7 +25,7 @@ use crate::redirect::{same_site, see_other};
 ///     .authenticator(auth.clone())
 ///     .build();
 /// // POST /auth/sign-in (form: name, return_to) and POST /auth/sign-out:
-/// let app: axum::Router = axum::Router::new().nest("/auth", auth.routes());
+/// let app: axum::Router = axum::Router::new().nest("/auth", auth.routes(&live));
 /// ```
 #[derive(Clone)]
 pub struct SignedCookieAuth {
@@ -107,12 +108,20 @@ impl SignedCookieAuth {
     }
 
     /// `POST /sign-in` (form fields `name`, optional `return_to`) and
-    /// `POST /sign-out`; both answer 303 back to `return_to` (default `/`).
-    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+    /// `POST /sign-out`; both answer 303 back to `return_to` when it is a
+    /// path on this site, else to `/`.
+    ///
+    /// Both check where the request comes from as `live`'s pages do
+    /// (hosts, origins, scheme): another site cannot sign a visitor in as
+    /// someone else, or out.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self, live: &LiveTemplate) -> Router<S> {
         Router::new()
             .route("/sign-in", post(sign_in))
             .route("/sign-out", post(sign_out))
-            .with_state(self.clone())
+            .with_state(Routes {
+                auth: self.clone(),
+                live: live.clone(),
+            })
     }
 }
 
@@ -143,16 +152,36 @@ struct SignOutForm {
     return_to: Option<String>,
 }
 
-async fn sign_in(State(auth): State<SignedCookieAuth>, Form(form): Form<SignInForm>) -> Response {
-    match auth.sign_in_cookie(&form.name) {
-        Ok(cookie) => see_other(same_site(form.return_to.as_deref()), Some(&cookie)),
+#[derive(Clone)]
+struct Routes {
+    auth: SignedCookieAuth,
+    live: LiveTemplate,
+}
+
+async fn sign_in(
+    State(routes): State<Routes>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    if let Err(refused) = routes.live.check_request(&headers) {
+        return refused.into_response();
+    }
+    match routes.auth.sign_in_cookie(&form.name) {
+        Ok(cookie) => see_other(form.return_to.as_deref().unwrap_or("/"), Some(&cookie)),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
 
-async fn sign_out(State(auth): State<SignedCookieAuth>, Form(form): Form<SignOutForm>) -> Response {
-    let cookie = auth.sign_out_cookie();
-    see_other(same_site(form.return_to.as_deref()), Some(&cookie))
+async fn sign_out(
+    State(routes): State<Routes>,
+    headers: HeaderMap,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    if let Err(refused) = routes.live.check_request(&headers) {
+        return refused.into_response();
+    }
+    let cookie = routes.auth.sign_out_cookie();
+    see_other(form.return_to.as_deref().unwrap_or("/"), Some(&cookie))
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! [`Builder`]: the settings of a runtime, made before it exists.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    handoff, origin, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES,
+    handoff, host, origin, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES,
 };
 use crate::cluster::Bus;
 use crate::controller::TopicRules;
@@ -31,6 +32,8 @@ use crate::trace::{Trace, Tracer};
 pub struct Builder {
     templates: Templates,
     allowed_origins: Vec<String>,
+    hosts: host::Hosts,
+    trust_forwarded_proto: bool,
     max_message_bytes: usize,
     tracer: Option<Tracer>,
     instance: Option<String>,
@@ -45,6 +48,8 @@ impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("allowed_origins", &self.allowed_origins)
+            .field("hosts", &self.hosts)
+            .field("trust_forwarded_proto", &self.trust_forwarded_proto)
             .field("max_message_bytes", &self.max_message_bytes)
             .field("instance", &self.instance)
             .field("bus", &self.bus.as_ref().map(|b| b.describe()))
@@ -58,6 +63,8 @@ impl Builder {
         Builder {
             templates,
             allowed_origins: Vec::new(),
+            hosts: host::Hosts::default(),
+            trust_forwarded_proto: false,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             tracer: None,
             instance: None,
@@ -71,8 +78,65 @@ impl Builder {
 
     /// Also accept WebSocket connections and POSTs from `origin`
     /// (`scheme://host[:port]`); the page's own origin is always accepted.
+    ///
+    /// The own origin is the request's `Host` with the scheme `http`
+    /// (see [`trust_forwarded_proto`](Self::trust_forwarded_proto)); a
+    /// browser request carrying neither `Origin` nor `Referer` is refused.
     pub fn allow_origin(mut self, origin: impl Into<String>) -> Builder {
         self.allowed_origins.push(origin::normalize(&origin.into()));
+        self
+    }
+
+    /// Also answer to the host `name` (`app.example`, or `app.example:8443`
+    /// for that port only): a name this server is reached by, besides
+    /// loopback names and the [`listening_on`](Self::listening_on)
+    /// addresses. Requests for any other host get `421 Misdirected
+    /// Request` (see [`LiveTemplate::host_check`]).
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .allow_host("gallery.example")
+    ///     .build();
+    /// ```
+    pub fn allow_host(mut self, name: impl AsRef<str>) -> Builder {
+        self.hosts.allow(name.as_ref());
+        self
+    }
+
+    /// Also answer to the address the server listens on (a LAN address,
+    /// say); for `0.0.0.0` or `[::]`, to any address literal. Loopback
+    /// addresses need no telling.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let listener = tokio::net::TcpListener::bind("192.168.1.5:8420").await?;
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .listening_on(listener.local_addr()?)
+    ///     .build();
+    /// # Ok(()) }
+    /// ```
+    pub fn listening_on(mut self, addr: SocketAddr) -> Builder {
+        self.hosts.listen_on(addr);
+        self
+    }
+
+    /// Believe `X-Forwarded-Proto` about the scheme browsers use (default:
+    /// no, the scheme is `http`). Turn it on behind a proxy that
+    /// terminates TLS and sets that header, and only then: a client
+    /// talking to the server directly could say anything.
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// // Behind nginx with TLS: browsers send `Origin: https://app.example`.
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .trust_forwarded_proto(true)
+    ///     .allow_host("app.example")
+    ///     .build();
+    /// ```
+    pub fn trust_forwarded_proto(mut self, trust: bool) -> Builder {
+        self.trust_forwarded_proto = trust;
         self
     }
 
@@ -169,7 +233,11 @@ impl Builder {
             inner: Arc::new(Shared {
                 templates: self.templates,
                 metrics: Arc::new(Metrics::default()),
-                allowed_origins: self.allowed_origins,
+                guard: origin::Guard {
+                    hosts: Arc::new(self.hosts),
+                    allowed: self.allowed_origins,
+                    trust_forwarded_proto: self.trust_forwarded_proto,
+                },
                 max_message_bytes: self.max_message_bytes,
                 shutdown: CancellationToken::new(),
                 tracer: self.tracer,
@@ -181,6 +249,7 @@ impl Builder {
                 store: self.store,
                 handoffs: handoff::Handoffs::default(),
                 handoff_ttl: self.handoff_ttl,
+                page_templates: Mutex::default(),
             }),
         }
     }

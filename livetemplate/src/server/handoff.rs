@@ -4,8 +4,9 @@
 //!
 //! A link is made by its group, for its group only; it works once, and for a
 //! few minutes. `POST /_lvt/handoff` makes one (JSON answer with `url`, `qr`
-//! and `expires_in`), `GET /_lvt/handoff/{token}` joins (303 to `?next=`),
-//! `GET /_lvt/handoff/{token}/qr.svg` draws it.
+//! and `expires_in`); `GET /_lvt/handoff/{token}` asks the person opening it
+//! to confirm, and the confirmation's same-origin `POST` to the same URL
+//! joins (303 to `next`); `GET /_lvt/handoff/{token}/qr.svg` draws it.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -15,11 +16,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{origin, LiveTemplate};
+use super::{confirm_page, LiveTemplate};
 use crate::identity::{cookie, Identity};
 use crate::redirect::{same_site, see_other};
 
@@ -44,10 +45,18 @@ struct Ticket {
 }
 
 /// Why a link did not work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 enum Refusal {
+    #[error("this hand-off link is unknown or was already used")]
     Unknown,
+    #[error("this hand-off link has expired")]
     Expired,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(StatusCode::GONE, &self.to_string())
+    }
 }
 
 impl Handoffs {
@@ -83,9 +92,14 @@ impl Handoffs {
         Ok(ticket.identity)
     }
 
-    fn is_open(&self, token: &str) -> bool {
+    /// Whether the link would work, without using it.
+    fn peek(&self, token: &str) -> Result<(), Refusal> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.get(token).is_some_and(|t| t.expires > Instant::now())
+        match open.get(token) {
+            None => Err(Refusal::Unknown),
+            Some(t) if t.expires <= Instant::now() => Err(Refusal::Expired),
+            Some(_) => Ok(()),
+        }
     }
 }
 
@@ -107,11 +121,8 @@ pub(crate) async fn issue(
     body: Bytes,
 ) -> Response {
     let shared = &live.inner;
-    if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
-        return error(
-            StatusCode::FORBIDDEN,
-            &format!("origin {refused} is not allowed"),
-        );
+    if let Err(refused) = shared.guard.check(&headers) {
+        return refused.into_response();
     }
     let request: IssueRequest = if body.is_empty() {
         IssueRequest::default()
@@ -150,7 +161,7 @@ pub(crate) async fn issue(
     let url = format!("{HANDOFF_PATH}/{token}");
     Json(json!({
         "url": url,
-        "absolute_url": absolute(&headers, &url),
+        "absolute_url": absolute(&live, &headers, &url),
         "qr": format!("{url}/qr.svg"),
         "expires_in": ttl.as_secs(),
     }))
@@ -162,21 +173,34 @@ pub(crate) struct Next {
     next: Option<String>,
 }
 
-/// `GET /_lvt/handoff/{token}`: join the link's group, then go to `next`.
-pub(crate) async fn redeem(
+/// `GET /_lvt/handoff/{token}`: asks the person to confirm; joins nothing.
+/// Another site may send a visitor here, so joining takes their click.
+pub(crate) async fn confirm(
     State(live): State<LiveTemplate>,
     Path(token): Path<String>,
     Query(next): Query<Next>,
 ) -> Response {
+    if let Err(refusal) = live.inner.handoffs.peek(&token) {
+        return refusal.into_response();
+    }
+    let next = same_site(next.next.as_deref());
+    confirm_page::render(&format!("{HANDOFF_PATH}/{token}"), &next)
+}
+
+/// `POST /_lvt/handoff/{token}` (form field `next`), from the confirmation
+/// page: join the link's group, then go to `next`.
+pub(crate) async fn join(
+    State(live): State<LiveTemplate>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(next): Form<Next>,
+) -> Response {
+    if let Err(refused) = live.inner.guard.check(&headers) {
+        return refused.into_response();
+    }
     let identity = match live.inner.handoffs.redeem(&token) {
         Ok(identity) => identity,
-        Err(Refusal::Unknown) => {
-            return error(
-                StatusCode::GONE,
-                "this hand-off link is unknown or was already used",
-            )
-        }
-        Err(Refusal::Expired) => return error(StatusCode::GONE, "this hand-off link has expired"),
+        Err(refusal) => return refusal.into_response(),
     };
     let set_cookie = match &identity.user_id {
         Some(_) => live.handoff_cookie(&identity),
@@ -185,7 +209,7 @@ pub(crate) async fn redeem(
     let Some(set_cookie) = set_cookie else {
         return error(StatusCode::GONE, "this sign-in can no longer be handed off");
     };
-    see_other(same_site(next.next.as_deref()), Some(&set_cookie))
+    see_other(&same_site(next.next.as_deref()), Some(&set_cookie))
 }
 
 /// `GET /_lvt/handoff/{token}/qr.svg[?next=/path]`: the link (going on to
@@ -196,16 +220,13 @@ pub(crate) async fn qr(
     Query(next): Query<Next>,
     headers: HeaderMap,
 ) -> Response {
-    if !live.inner.handoffs.is_open(&token) {
-        return error(
-            StatusCode::GONE,
-            "this hand-off link is unknown, used or expired",
-        );
+    if let Err(refusal) = live.inner.handoffs.peek(&token) {
+        return refusal.into_response();
     }
-    let mut url = absolute(&headers, &format!("{HANDOFF_PATH}/{token}"));
+    let mut url = absolute(&live, &headers, &format!("{HANDOFF_PATH}/{token}"));
     if let Some(next) = next.next.as_deref() {
         url.push_str("?next=");
-        url.push_str(&percent_encode(same_site(Some(next))));
+        url.push_str(&percent_encode(&same_site(Some(next))));
     }
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
@@ -221,16 +242,12 @@ pub(crate) async fn qr(
 }
 
 /// The URL as the browser that made the request would reach it.
-fn absolute(headers: &HeaderMap, path: &str) -> String {
+fn absolute(live: &LiveTemplate, headers: &HeaderMap, path: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
+    let scheme = live.inner.guard.scheme(headers);
     format!("{scheme}://{host}{path}")
 }
 
@@ -255,14 +272,14 @@ mod tests {
     fn a_link_works_once_and_not_after_it_expires() {
         let handoffs = Handoffs::default();
         let token = handoffs.issue(Identity::anonymous("g"), Duration::from_secs(60));
-        assert!(handoffs.is_open(&token));
+        assert_eq!(handoffs.peek(&token), Ok(()));
         assert_eq!(
             handoffs.redeem(&token).map(|i| i.group),
             Ok("g".to_string())
         );
         assert_eq!(handoffs.redeem(&token), Err(Refusal::Unknown));
         let expired = handoffs.issue(Identity::anonymous("g"), Duration::ZERO);
-        assert!(!handoffs.is_open(&expired));
+        assert_eq!(handoffs.peek(&expired), Err(Refusal::Expired));
         assert_eq!(handoffs.redeem(&expired), Err(Refusal::Expired));
         assert_eq!(handoffs.redeem("made-up"), Err(Refusal::Unknown));
     }

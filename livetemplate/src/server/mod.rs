@@ -3,17 +3,22 @@
 
 mod assets;
 mod builder;
+mod confirm_page;
 mod encoding;
 mod handoff;
+mod host;
 mod origin;
 mod page;
+mod ready;
 mod socket;
 
 pub use builder::Builder;
+pub use host::{HostCheck, HostCheckLayer};
+pub use ready::NotReady;
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
@@ -78,7 +83,7 @@ impl fmt::Debug for LiveTemplate {
         let shared = &self.inner;
         f.debug_struct("LiveTemplate")
             .field("instance", &shared.instance)
-            .field("allowed_origins", &shared.allowed_origins)
+            .field("guard", &shared.guard)
             .field("max_message_bytes", &shared.max_message_bytes)
             .field("bus", &shared.bus.as_ref().map(|b| b.describe()))
             .field("handoff_ttl", &shared.handoff_ttl)
@@ -89,7 +94,8 @@ impl fmt::Debug for LiveTemplate {
 pub(crate) struct Shared {
     templates: Templates,
     metrics: Arc<Metrics>,
-    allowed_origins: Vec<String>,
+    /// Who may send state-changing requests: hosts, origins, scheme.
+    guard: origin::Guard,
     max_message_bytes: usize,
     shutdown: CancellationToken,
     tracer: Option<Tracer>,
@@ -102,6 +108,8 @@ pub(crate) struct Shared {
     store: Arc<dyn Store>,
     handoffs: handoff::Handoffs,
     handoff_ttl: std::time::Duration,
+    /// The templates of the pages built, for [`LiveTemplate::ready`].
+    page_templates: Mutex<Vec<String>>,
 }
 
 /// Inbound WebSocket messages larger than this get an error reply (64 KiB).
@@ -195,6 +203,15 @@ impl LiveTemplate {
         }
     }
 
+    /// `Ok` when a request with `headers` may change state (its host, its
+    /// origin and scheme); else why not, an answer to send.
+    pub(crate) fn check_request(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<(), origin::Refused> {
+        self.inner.guard.check(headers)
+    }
+
     /// The cookie that makes another browser `identity` (a signed-in one).
     pub(crate) fn handoff_cookie(&self, identity: &Identity) -> Option<String> {
         self.inner.authenticator.as_ref()?.handoff_cookie(identity)
@@ -231,7 +248,9 @@ impl LiveTemplate {
     }
 
     /// Routes the runtime serves itself: the client script, and the
-    /// hand-off links that let another browser join a session group.
+    /// hand-off links that let another browser join a session group (a
+    /// link opens a page asking to confirm; joining is a same-origin POST
+    /// from it).
     ///
     /// The client script is served at [`CLIENT_SCRIPT_PATH`], a URL that
     /// names its content, so browsers keep it for a year without asking
@@ -277,12 +296,50 @@ impl LiveTemplate {
             .route(HANDOFF_PATH, post(handoff::issue).with_state(self.clone()))
             .route(
                 &format!("{HANDOFF_PATH}/{{token}}"),
-                get(handoff::redeem).with_state(self.clone()),
+                get(handoff::confirm)
+                    .post(handoff::join)
+                    .with_state(self.clone()),
             )
             .route(
                 &format!("{HANDOFF_PATH}/{{token}}/qr.svg"),
                 get(handoff::qr).with_state(self.clone()),
             )
+            .route_layer(self.host_check())
+    }
+
+    /// A tower layer that answers `421 Misdirected Request` to every
+    /// request naming a host this server does not answer to: a defence
+    /// against DNS rebinding, where a site on the internet points its own
+    /// name at 127.0.0.1 and drives a local server from a visitor's
+    /// browser. Apply it to the app's whole router, outermost.
+    ///
+    /// Answered to: loopback names (`localhost`, `127.0.0.1` and the rest
+    /// of 127/8, `[::1]`; any port), the addresses given to
+    /// [`Builder::listening_on`] (every address literal when that is
+    /// `0.0.0.0` or `[::]`: a literal address cannot be rebound), and the
+    /// names given to [`Builder::allow_host`]. The runtime's own routes
+    /// (pages, their WebSockets and POSTs, [`routes`](Self::routes))
+    /// check the host themselves; this layer covers the rest of the app.
+    ///
+    /// ```no_run
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .listening_on(listener.local_addr()?)
+    ///     .allow_host("app.example")
+    ///     .build();
+    /// let app = axum::Router::new()
+    ///     .route("/api/hello", axum::routing::get(|| async { "hello" }))
+    ///     .merge(live.routes())
+    ///     .layer(live.host_check());
+    /// axum::serve(listener, app).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn host_check(&self) -> HostCheckLayer {
+        HostCheckLayer {
+            hosts: self.inner.guard.hosts.clone(),
+        }
     }
 
     /// The runtime's gauges (connections, tasks, actions).
@@ -329,7 +386,9 @@ impl<C: Controller> PageBuilder<C> {
         self
     }
 
-    /// Checks the page and returns its route (GET, HEAD, POST and the WebSocket).
+    /// Checks the page and returns its route (GET, HEAD, POST and the
+    /// WebSocket), answering only to the hosts of
+    /// [`LiveTemplate::host_check`].
     ///
     /// The page's HTML and JSON are sent uncompressed; a compression layer
     /// over the app's router compresses them with the rest of the app (see
@@ -392,6 +451,11 @@ impl<C: Controller> PageBuilder<C> {
             Arc::new(move |action: &str| keys.contains(action_key(action).as_ref()))
         };
         let page = registry.add_page(&self.template, handles);
+        {
+            let mut templates = crate::lock::lock(&shared.page_templates);
+            templates.push(self.template.clone());
+            templates.extend(layout.as_ref().map(|(name, _)| name.clone()));
+        }
         let dispatch = Dispatch {
             controller: self.controller,
             actions,
@@ -403,7 +467,8 @@ impl<C: Controller> PageBuilder<C> {
             tracer: shared.tracer.clone(),
             persist,
         };
-        Ok(page::routes(dispatch, self.live.clone(), layout))
+        let host_check = self.live.host_check();
+        Ok(page::routes(dispatch, self.live.clone(), layout).layer(host_check))
     }
 }
 

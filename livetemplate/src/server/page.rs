@@ -16,7 +16,7 @@ use minijinja::Value as JinjaValue;
 use serde_json::{Map, Value};
 
 use super::socket::{serve_socket, SocketConfig};
-use super::{origin, LiveTemplate, CLIENT_SCRIPT_PATH};
+use super::{LiveTemplate, CLIENT_SCRIPT_PATH};
 use crate::controller::{Caller, Controller, Link};
 use crate::dispatch::{Dispatch, View};
 use crate::identity::{cookie, Identity};
@@ -177,13 +177,9 @@ fn upgrade<C: Controller>(
     identity: Identity,
 ) -> Response {
     let shared = &page.live.inner;
-    if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
-        tracing::warn!(origin = %refused, "cross-origin WebSocket refused");
-        return (
-            StatusCode::FORBIDDEN,
-            format!("cross-origin WebSocket refused: origin {refused} is not allowed"),
-        )
-            .into_response();
+    if let Err(refused) = shared.guard.check(&headers) {
+        tracing::warn!(%refused, "cross-origin WebSocket refused");
+        return refused.into_response();
     }
     let config = SocketConfig {
         max_message_bytes: shared.max_message_bytes,
@@ -236,12 +232,8 @@ async fn post_page<C: Controller>(
     body: Bytes,
 ) -> Response {
     let shared = &page.live.inner;
-    if let Err(refused) = origin::check(&headers, &shared.allowed_origins) {
-        return (
-            StatusCode::FORBIDDEN,
-            format!("cross-origin request refused: origin {refused} is not allowed"),
-        )
-            .into_response();
+    if let Err(refused) = shared.guard.check(&headers) {
+        return refused.into_response();
     }
     let (identity, new_session) = page.live.identify(&headers);
     let new_session = new_session.as_deref();
