@@ -6,6 +6,7 @@
 //! [`template`](crate::template) (render), [`tree`](crate::tree) and
 //! [`diff`](crate::diff).
 
+mod change;
 mod persist;
 mod view;
 
@@ -30,6 +31,7 @@ use crate::metrics::Metrics;
 use crate::protocol::Envelope;
 use crate::report::error_chain;
 use crate::session::{Registry, Rendered, SharedRenders, StateChange, Target};
+use crate::template::forms::FormRules;
 use crate::template::{RenderCache, StateText, TemplateError, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
@@ -47,6 +49,8 @@ pub(crate) struct Dispatch<C: Controller> {
     pub metrics: Arc<Metrics>,
     pub tracer: Option<Tracer>,
     pub persist: Option<Persist>,
+    /// The checks the template's form fields ask for.
+    pub forms: Arc<FormRules>,
 }
 
 /// What running an action produced.
@@ -371,9 +375,17 @@ impl<C: Controller> Dispatch<C> {
         caller: Caller,
         shared: Option<&SharedRenders>,
     ) -> Outcome {
-        let outcome = match self.actions.get(action, caller) {
-            None => Err(ActionError::msg(format!("unknown action {action:?}"))),
-            Some(handler) => {
+        if caller == Caller::Client && self.is_change(action) {
+            return self.change(view, data, link);
+        }
+        let checked = (caller == Caller::Client)
+            .then(|| self.form_error(action, &data))
+            .flatten();
+        let outcome = match (self.actions.get(action, caller), checked) {
+            (None, _) => Err(ActionError::msg(format!("unknown action {action:?}"))),
+            // A field the template checks failed: the handler does not run.
+            (Some(_), Some(error)) => Err(error),
+            (Some(handler), None) => {
                 let ctx = Context::new(action.clone(), data, link);
                 self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
             }
@@ -405,7 +417,7 @@ impl<C: Controller> Dispatch<C> {
                     none if none.is_empty() && !from_client => view.flash.clone(),
                     flash => flash,
                 };
-                match self.accept_shared(view, next, flash, group, shared) {
+                match self.accept_shared(view, next, Map::new(), flash, group, shared) {
                     Ok(update) => {
                         self.metrics.action_done(true);
                         Outcome {
@@ -449,7 +461,20 @@ impl<C: Controller> Dispatch<C> {
         flash: Map<String, Value>,
         group: &str,
     ) -> Result<Value, ActionError> {
-        self.accept_shared(view, next, flash, group, None)
+        self.accept_shared(view, next, Map::new(), flash, group, None)
+            .map(Update::into_value)
+    }
+
+    /// [`accept`](Self::accept), with errors for the template to show.
+    fn accept_with(
+        &self,
+        view: &mut View<C>,
+        next: C::State,
+        errors: Map<String, Value>,
+        flash: Map<String, Value>,
+        group: &str,
+    ) -> Result<Value, ActionError> {
+        self.accept_shared(view, next, errors, flash, group, None)
             .map(Update::into_value)
     }
 
@@ -460,6 +485,7 @@ impl<C: Controller> Dispatch<C> {
         &self,
         view: &mut View<C>,
         next: C::State,
+        errors: Map<String, Value>,
         flash: Map<String, Value>,
         group: &str,
         shared: Option<&SharedRenders>,
@@ -478,9 +504,10 @@ impl<C: Controller> Dispatch<C> {
             (view.persisted.as_ref() != Some(&prints)).then(|| (prints, p.fields_of(&text)))
         });
         // What the template sees, in one number: the state and `lvt`.
-        let print = text.print() ^ lvt_print(&Map::new(), &flash);
-        // A trace names each view's own trees: no sharing under one.
-        let shared = shared.filter(|_| self.tracer.is_none());
+        let print = text.print() ^ lvt_print(&errors, &flash);
+        // A trace names each view's own trees: no sharing under one; a
+        // frame with errors is the view's own.
+        let shared = shared.filter(|_| self.tracer.is_none() && errors.is_empty());
         let key = view.rendered.map(|old| (self.page.clone(), old, print));
         let reuse = shared.zip(key.as_ref()).and_then(|(s, k)| s.get(k));
         let made = match reuse {
@@ -489,14 +516,14 @@ impl<C: Controller> Dispatch<C> {
                 Made::Shared(rendered)
             }
             None => Made::Own(
-                self.render_text(text, &Map::new(), &flash, &mut view.cache)
+                self.render_text(text, &errors, &flash, &mut view.cache)
                     .map_err(could_not_render)?,
             ),
         };
         // The render let go of it; should anything still hold it, copy.
         let next = Arc::try_unwrap(next).unwrap_or_else(|shared| C::State::clone(&shared));
         view.retired = Some(std::mem::replace(&mut view.state, next));
-        view.errors.clear();
+        view.errors = errors;
         view.flash = flash;
         if let (Some(persist), Some((prints, fields))) = (&self.persist, persisted) {
             persist.save(group, fields);

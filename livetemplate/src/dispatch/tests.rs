@@ -44,6 +44,7 @@ fn dispatch() -> Dispatch<Todo> {
         metrics: Arc::new(Metrics::default()),
         tracer: None,
         persist: None,
+        forms: Arc::default(),
     }
 }
 

@@ -29,6 +29,9 @@ pub(crate) struct View<C: Controller> {
     /// should wait for.
     pub retired: Option<C::State>,
     pub retired_tree: Option<Arc<Node>>,
+    /// A plain form post (no JavaScript) was answered with a redirect: the
+    /// page load that follows shows this view, its errors and flash once.
+    pub redirected: bool,
 }
 
 impl<C: Controller> View<C> {
@@ -53,6 +56,7 @@ impl<C: Controller> View<C> {
             cache: RenderCache::default(),
             retired: None,
             retired_tree: None,
+            redirected: false,
         }
     }
 }

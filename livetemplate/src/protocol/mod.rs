@@ -9,9 +9,6 @@ pub(crate) mod update;
 pub(crate) use inbound::{ClientMessage, FrameError};
 pub(crate) use outbound::{Envelope, ErrorFrame};
 
-/// Capabilities announced in the first frame.
-pub(crate) const CAPABILITIES: &[&str] = &[];
-
 /// Reserved action: heartbeat, answered with exactly `{"pong":true}`.
 pub(crate) const PING: &str = "__ping__";
 /// Reserved action: the URL's query changed; mount again with the new query.

@@ -44,12 +44,12 @@ impl Envelope {
     }
 
     /// The first frame of a connection: the full tree and the capabilities.
-    pub fn first(tree: Value) -> Envelope {
+    pub fn first(tree: Value, capabilities: Vec<&'static str>) -> Envelope {
         Envelope {
             tree,
             meta: Some(Meta {
                 success: true,
-                capabilities: Some(super::CAPABILITIES.to_vec()),
+                capabilities: Some(capabilities),
                 ..Meta::default()
             }),
         }

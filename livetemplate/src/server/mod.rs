@@ -32,7 +32,7 @@ use crate::identity::{cookie, Authenticator, Identity};
 use crate::metrics::Metrics;
 use crate::session::{Registry, Sessions};
 use crate::store::Store;
-use crate::template::{actions::action_names, Templates};
+use crate::template::{actions::action_names, forms::FormRules, Templates};
 use crate::trace::Tracer;
 
 pub use assets::{CLIENT_SCRIPT_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH};
@@ -456,6 +456,7 @@ impl<C: Controller> PageBuilder<C> {
             templates.push(self.template.clone());
             templates.extend(layout.as_ref().map(|(name, _)| name.clone()));
         }
+        let forms = FormRules::infer(&shared.templates.source_with_includes(&self.template));
         let dispatch = Dispatch {
             controller: self.controller,
             actions,
@@ -466,6 +467,7 @@ impl<C: Controller> PageBuilder<C> {
             metrics: shared.metrics.clone(),
             tracer: shared.tracer.clone(),
             persist,
+            forms: Arc::new(forms),
         };
         let host_check = self.live.host_check();
         Ok(page::routes(dispatch, self.live.clone(), layout).layer(host_check))

@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::Json;
 use minijinja::Value as JinjaValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::socket::{serve_socket, SocketConfig};
 use super::{LiveTemplate, CLIENT_SCRIPT_PATH};
@@ -105,24 +105,33 @@ async fn get_page<C: Controller>(
     let new_session = new_session.as_deref();
     let dispatch = &page.dispatch;
     let user = identity.user_id.clone();
-    let state = match dispatch
-        .mount(query, &Arc::new(headers.clone()), &Arc::new(identity))
-        .await
-    {
-        Ok(state) => state,
-        Err(e) => {
-            return finish(
-                error_page(StatusCode::BAD_REQUEST, &e.to_string()),
-                new_session,
-            )
-        }
+    // After a plain form post, the page shows what the post did (the
+    // errors once), as a live page would have.
+    let posted = page.lock_views().get_mut(&identity.group).and_then(|view| {
+        std::mem::take(&mut view.redirected).then(|| {
+            let lvt = (
+                std::mem::take(&mut view.errors),
+                std::mem::take(&mut view.flash),
+            );
+            (view.state.clone(), lvt)
+        })
+    });
+    let (state, (errors, flash)) = match posted {
+        Some(posted) => posted,
+        None => match dispatch
+            .mount(query, &Arc::new(headers.clone()), &Arc::new(identity))
+            .await
+        {
+            Ok(state) => (state, Default::default()),
+            Err(e) => {
+                return finish(
+                    error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+                    new_session,
+                )
+            }
+        },
     };
-    let tree = match dispatch.render(
-        &state,
-        &Map::new(),
-        &Map::new(),
-        &mut RenderCache::default(),
-    ) {
+    let tree = match dispatch.render(&state, &errors, &flash, &mut RenderCache::default()) {
         Ok(tree) => tree,
         Err(e) => {
             tracing::error!(error = %e, "page render failed");
@@ -137,7 +146,11 @@ async fn get_page<C: Controller>(
     };
     if wants_json(&headers) {
         return finish(
-            Json(Envelope::first(crate::diff::full(&tree))).into_response(),
+            Json(Envelope::first(
+                crate::diff::full(&tree),
+                dispatch.capabilities(),
+            ))
+            .into_response(),
             new_session,
         );
     }
@@ -317,6 +330,7 @@ async fn post_page<C: Controller>(
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, Caller::Client);
         }
+        view.redirected = !is_json;
         break Envelope::update(outcome.update.into_value(), &view.errors, Some(&action));
     };
     if is_json {

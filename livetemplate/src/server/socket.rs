@@ -65,7 +65,7 @@ pub(crate) async fn serve_socket<C: Controller>(
     // values is several times the page, and must not live as long as the
     // connection.
     let first = match page.refresh(&mut view) {
-        Ok(tree) => Envelope::first(tree).to_text(),
+        Ok(tree) => Envelope::first(tree, page.capabilities()).to_text(),
         Err(e) => {
             tracing::error!(error = %e, "first render failed");
             let frame = ErrorFrame::new("render_failed", "the page could not be rendered");

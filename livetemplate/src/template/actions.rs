@@ -5,6 +5,8 @@
 //! form's `lvt-form:action` or `name`, or an `lvt-on:EVENT` attribute. Names
 //! built by template expressions cannot be known ahead and are skipped.
 
+use super::markup::{attr, quoted};
+
 /// Action names used literally in `source`, in order of first use.
 pub(crate) fn action_names(source: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -47,29 +49,6 @@ pub(crate) fn action_names(source: &str) -> Vec<String> {
         from = pos + 1;
     }
     names
-}
-
-/// The value of attribute `name` in a tag's text, if written literally.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let lower = tag.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(pos) = lower[from..].find(name).map(|p| p + from) {
-        let before_ok = pos > 0 && lower.as_bytes()[pos - 1].is_ascii_whitespace();
-        let after = lower[pos + name.len()..].trim_start();
-        if before_ok && after.starts_with('=') {
-            let offset = tag.len() - after.len() + 1;
-            return quoted(&tag[offset..]);
-        }
-        from = pos + name.len();
-    }
-    None
-}
-
-fn quoted(s: &str) -> Option<&str> {
-    let s = s.trim_start();
-    let q = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let rest = &s[1..];
-    rest.find(q).map(|end| &rest[..end])
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@
 //! byte for byte what plain minijinja renders.
 
 pub(crate) mod actions;
+pub(crate) mod forms;
 pub(crate) mod instrument;
 mod item_loops;
 mod json;
 pub(crate) mod marker;
+pub(crate) mod markup;
 mod memo;
 mod split;
 pub(crate) mod state;
@@ -203,6 +205,29 @@ impl Templates {
     /// The source of a template, as the loader returns it.
     pub fn source(&self, name: &str) -> Option<String> {
         (self.inner.loader)(name).ok().flatten()
+    }
+
+    /// The source of `name` followed by those of the templates it names
+    /// literally in `include`, `extends`, `import` and `from` (and so on),
+    /// each once: the markup a page of `name` can show.
+    pub(crate) fn source_with_includes(&self, name: &str) -> String {
+        let mut seen = vec![name.to_string()];
+        let mut all = String::new();
+        let mut next = 0;
+        while let Some(current) = seen.get(next).cloned() {
+            next += 1;
+            let Some(source) = self.source(&current) else {
+                continue;
+            };
+            for named in markup::named_templates(&source) {
+                if !seen.iter().any(|s| s == named) && seen.len() < 64 {
+                    seen.push(named.to_string());
+                }
+            }
+            all.push_str(&source);
+            all.push('\n');
+        }
+        all
     }
 }
 

@@ -1,0 +1,104 @@
+//! Forms: the checks a template's fields ask for, on submit and as a
+//! person types (`change`).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{Dispatch, Outcome, Update, View};
+use crate::controller::{action_key, ActionError, Caller, Context, Controller, Link};
+
+/// The action the client sends as a person types in a bound field.
+pub(crate) const CHANGE: &str = "change";
+
+impl<C: Controller> Dispatch<C> {
+    /// What the first frame tells the client it may send: `change` when a
+    /// handler takes it or the template's fields ask for checks.
+    pub(crate) fn capabilities(&self) -> Vec<&'static str> {
+        let change = self.actions.get(CHANGE, Caller::Client).is_some() || !self.forms.is_empty();
+        if change {
+            vec![CHANGE]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Whether `action` from a client is a field changing as a person
+    /// types, for this page.
+    pub(super) fn is_change(&self, action: &str) -> bool {
+        action_key(action) == CHANGE
+            && (self.actions.get(CHANGE, Caller::Client).is_some() || !self.forms.is_empty())
+    }
+
+    /// The checks of a submit of `action`, as the error the page shows, if
+    /// any field fails (the handler then does not run).
+    pub(super) fn form_error(
+        &self,
+        action: &str,
+        data: &Map<String, Value>,
+    ) -> Option<ActionError> {
+        let errors = self.forms.check_submit(action, data);
+        (!errors.is_empty()).then(|| ActionError::Fields {
+            fields: errors
+                .into_iter()
+                .map(|(field, message)| (field, message.as_str().unwrap_or_default().to_string()))
+                .collect(),
+        })
+    }
+
+    /// A field changed as a person types: its check (the others' errors
+    /// stay as they were: a field not yet touched shows nothing), then the
+    /// controller's `change` handler if it has one. The handler's state is
+    /// taken even when a check fails, so what the person typed is kept;
+    /// its own field errors join the checks'.
+    pub(super) fn change(
+        &self,
+        view: &mut View<C>,
+        data: Arc<Map<String, Value>>,
+        link: &Arc<Link>,
+    ) -> Outcome {
+        let mut errors = view.errors.clone();
+        errors.remove("_general");
+        for (field, verdict) in self.forms.check_fields(&data) {
+            match verdict {
+                Some(message) => errors.insert(field.to_string(), message.into()),
+                None => errors.remove(field),
+            };
+        }
+        let handler = self.actions.get(CHANGE, Caller::Client);
+        let outcome = handler.map(|handler| {
+            let ctx = Context::new(CHANGE.into(), data.clone(), link);
+            self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
+        });
+        let (next, effects) = match outcome {
+            Some(Ok((next, effects))) => (Some(next), Some(effects)),
+            Some(Err(e)) => {
+                errors.extend(e.to_map());
+                (None, None)
+            }
+            None => (None, None),
+        };
+        self.metrics.action_done(errors.is_empty());
+        let Some(next) = next else {
+            // Nothing to take: show the verdicts on the state as it is.
+            view.errors = errors;
+            let update = self.refresh(view).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "render failed after change");
+                Value::Object(Map::new())
+            });
+            return Outcome {
+                update: Update::Value(update),
+                effects,
+            };
+        };
+        let mut effects = effects.unwrap_or_default();
+        let flash = std::mem::take(&mut effects.flash);
+        match self.accept_with(view, next, errors, flash, &link.identity.group) {
+            Ok(update) => Outcome {
+                update: Update::Value(update),
+                effects: Some(effects),
+            },
+            Err(e) => self.fail(view, CHANGE, e),
+        }
+    }
+}
