@@ -9,6 +9,17 @@
 (function lvtDesktop(desktop) {
   if (window.top !== window || location.origin !== desktop.origin) return;
 
+  // The page's script errors, kept for the window tests: WebKitWebDriver
+  // has no console log to read them from.
+  const errors = (window.__lvtScriptErrors = []);
+  window.addEventListener("error", (e) => errors.push(e.message));
+  window.addEventListener("unhandledrejection", (e) => errors.push(String(e.reason)));
+  const consoleError = console.error.bind(console);
+  console.error = (...args) => {
+    errors.push(args.map(String).join(" "));
+    consoleError(...args);
+  };
+
   const call = (path, body) =>
     fetch(path, {
       method: "POST",

@@ -163,3 +163,17 @@ test("the desktop's own routes refuse anyone but its windows", async () => {
   await context.close();
   assert.equal((await env.window.handles()).length, 1, "no window was opened");
 });
+
+test("every example opens in the desktop window and goes live, without a script error", async () => {
+  const window = env.window;
+  const catalog = await (await fetch(`${env.url}/api/index.json`)).json();
+  const paths = catalog.categories.flatMap((c) => c.examples.map((e) => e.path));
+  assert.ok(paths.length >= 10, `${paths.length} examples`);
+  for (const path of paths) {
+    await window.go(`${env.url}${path}`);
+    // The client marks the page loading until its first update arrives.
+    await window.waitFor("[data-lvt-id]:not([data-lvt-loading])");
+    const errors = await window.run(() => window.__lvtScriptErrors);
+    assert.deepEqual(errors, [], `script errors on ${path}`);
+  }
+});
