@@ -6,6 +6,8 @@
 //! cargo run -p gallery -- --addr 127.0.0.1:8421 --redis-url redis://127.0.0.1:6379 --instance-name a
 //! ```
 
+use std::time::Duration;
+
 use clap::Parser;
 
 /// The LiveTemplate gallery.
@@ -27,27 +29,35 @@ struct Args {
     /// `LVT_ALLOWED_HOSTS=a.example,b.example`.
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_host: Vec<String>,
+    /// Seconds a request's headers may take to arrive (slow clients are cut off).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    header_timeout: f64,
+    /// Seconds a request's body may take to arrive after its headers.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    body_timeout: f64,
+    /// Seconds requests under way may take to finish after SIGTERM or
+    /// Ctrl-C; the process then exits anyway.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    shutdown_grace: f64,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     gallery::log_to_stderr();
     let args = Args::parse();
-    let shutdown = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-        }
-    };
+    let seconds = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX);
     let config = gallery::Config {
         redis_url: args.redis_url.filter(|url| !url.is_empty()),
         instance_name: args.instance_name,
         allowed_hosts: args.allow_host,
         listening_on: None,
+        timeouts: livetemplate::Timeouts {
+            header_read: seconds(args.header_timeout),
+            body_read: seconds(args.body_timeout),
+            shutdown_grace: seconds(args.shutdown_grace),
+        },
     };
-    match gallery::serve(&args.addr, &config, shutdown).await {
+    match gallery::serve(&args.addr, &config, livetemplate::shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gallery: {e}");

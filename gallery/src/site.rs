@@ -72,6 +72,9 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// The address it listens on (a LAN address is then answered to).
     pub listening_on: Option<SocketAddr>,
+    /// How long slow clients are waited for, and how long the shutdown
+    /// waits for requests under way.
+    pub timeouts: livetemplate::Timeouts,
 }
 
 /// The secrets of an instance: what sign-in cookies and webhook bodies
@@ -193,9 +196,10 @@ fn build(live: Builder, secrets: Secrets, config: &Config) -> Result<Site, Galle
 }
 
 /// Binds `addr`, prints `listening on http://ADDR` once connections are
-/// accepted, and serves until `shutdown` completes. Browsers may reach it
-/// by loopback names, by the address it listens on, and by the names of
-/// `config.allowed_hosts`.
+/// accepted, and serves until `shutdown` completes (then waits at most
+/// `config.timeouts.shutdown_grace` for requests under way). Browsers may
+/// reach it by loopback names, by the address it listens on, and by the
+/// names of `config.allowed_hosts`.
 pub async fn serve(
     addr: &str,
     config: &Config,
@@ -214,13 +218,11 @@ pub async fn serve(
     };
     let gallery = app_for(&config).await?;
     println!("listening on http://{local}");
-    let live = gallery.live.clone();
-    axum::serve(listener, gallery.router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Close the live connections so their tasks end before we exit.
-            live.shutdown();
-        })
+    gallery
+        .live
+        .serve(listener, gallery.router)
+        .timeouts(config.timeouts)
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(GalleryError::Serve)
 }

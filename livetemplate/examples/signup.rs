@@ -87,6 +87,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .merge(live.routes());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await?;
+    // Slow clients are cut off; Ctrl-C or SIGTERM stops it within the grace period.
+    live.serve(listener, app)
+        .with_graceful_shutdown(livetemplate::shutdown_signal())
+        .await?;
     Ok(())
 }

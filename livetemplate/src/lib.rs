@@ -105,6 +105,7 @@ mod controller;
 mod diff;
 mod dispatch;
 mod identity;
+mod kept;
 mod lock;
 mod metrics;
 mod protocol;
@@ -128,11 +129,14 @@ pub use controller::{ActionError, Actions, Context, Controller, MountContext, To
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{
-    Builder, HostCheck, HostCheckLayer, LiveError, LiveTemplate, NotReady, PageBuilder,
-    CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
+    shutdown_signal, Builder, HostCheck, HostCheckLayer, LiveError, LiveTemplate, NotReady,
+    PageBuilder, Serve, Timeouts, CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_LINKS_PER_GROUP,
+    DEFAULT_HANDOFF_TTL, DEFAULT_MAX_HANDOFF_LINKS, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
     UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
 pub use session::{Job, Session, SessionError, Sessions};
-pub use store::{Fields, Load, MemoryStore, Store, StoreError};
+pub use store::{
+    Fields, Load, MemoryStore, Store, StoreError, DEFAULT_STORE_ENTRIES, DEFAULT_STORE_IDLE,
+};
 pub use template::{TemplateError, Templates, TemplatesBuilder};
 pub use trace::Trace;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    handoff, host, origin, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES,
+    handoff, host, origin, page, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL,
+    DEFAULT_MAX_MESSAGE_BYTES,
 };
 use crate::cluster::Bus;
 use crate::controller::TopicRules;
@@ -42,6 +43,8 @@ pub struct Builder {
     topics: TopicRules,
     store: Arc<dyn Store>,
     handoff_ttl: Duration,
+    handoff_limits: handoff::Limits,
+    http_views: page::ViewLimits,
 }
 
 impl fmt::Debug for Builder {
@@ -54,6 +57,8 @@ impl fmt::Debug for Builder {
             .field("instance", &self.instance)
             .field("bus", &self.bus.as_ref().map(|b| b.describe()))
             .field("handoff_ttl", &self.handoff_ttl)
+            .field("handoff_limits", &self.handoff_limits)
+            .field("http_views", &self.http_views)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +78,8 @@ impl Builder {
             topics: Arc::new(|_, _| false),
             store: Arc::new(MemoryStore::default()),
             handoff_ttl: DEFAULT_HANDOFF_TTL,
+            handoff_limits: handoff::Limits::default(),
+            http_views: page::ViewLimits::default(),
         }
     }
 
@@ -224,6 +231,58 @@ impl Builder {
         self
     }
 
+    /// At most `links` hand-off links open at once (default
+    /// [`DEFAULT_MAX_HANDOFF_LINKS`](crate::DEFAULT_MAX_HANDOFF_LINKS)). When
+    /// all are taken, making one answers `503` until some are used or
+    /// expire: no group's open link is dropped for another's.
+    pub fn max_handoff_links(mut self, links: usize) -> Builder {
+        self.handoff_limits.total = links;
+        self
+    }
+
+    /// At most `links` open hand-off links per session group (default
+    /// [`DEFAULT_HANDOFF_LINKS_PER_GROUP`](crate::DEFAULT_HANDOFF_LINKS_PER_GROUP));
+    /// making one more drops that group's oldest.
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .max_handoff_links(1_000)
+    ///     .max_handoff_links_per_group(2)
+    ///     .build();
+    /// ```
+    pub fn max_handoff_links_per_group(mut self, links: usize) -> Builder {
+        self.handoff_limits.per_group = links.max(1);
+        self
+    }
+
+    /// At most `views` clients acting over HTTP (no WebSocket) per page,
+    /// one per session group (default 10,000). Their state is kept between
+    /// requests; when all are taken by groups active within
+    /// [`http_view_idle`](Self::http_view_idle), a new group's POST
+    /// answers `503` with `Retry-After` — no group's view is dropped for
+    /// another's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .max_http_views(50_000)
+    ///     .http_view_idle(Duration::from_secs(10 * 60))
+    ///     .build();
+    /// ```
+    pub fn max_http_views(mut self, views: usize) -> Builder {
+        self.http_views.max = views;
+        self
+    }
+
+    /// Drops the state of a client acting over HTTP once it sent nothing
+    /// for `idle` (default 30 minutes); its next POST starts from mount.
+    pub fn http_view_idle(mut self, idle: Duration) -> Builder {
+        self.http_views.idle = idle;
+        self
+    }
+
     /// The runtime, with these settings for good.
     pub fn build(self) -> LiveTemplate {
         let instance = self
@@ -247,8 +306,9 @@ impl Builder {
                 authenticator: self.authenticator,
                 topics: self.topics,
                 store: self.store,
-                handoffs: handoff::Handoffs::default(),
+                handoffs: handoff::Handoffs::new(self.handoff_limits),
                 handoff_ttl: self.handoff_ttl,
+                http_views: self.http_views,
                 page_templates: Mutex::default(),
             }),
         }

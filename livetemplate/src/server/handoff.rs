@@ -8,7 +8,7 @@
 //! to confirm, and the confirmation's same-origin `POST` to the same URL
 //! joins (303 to `next`); `GET /_lvt/handoff/{token}/qr.svg` draws it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -30,18 +30,74 @@ pub const HANDOFF_PATH: &str = "/_lvt/handoff";
 /// How long a link works, unless [`Builder::handoff_ttl`](crate::Builder::handoff_ttl) says otherwise.
 pub const DEFAULT_HANDOFF_TTL: Duration = Duration::from_secs(5 * 60);
 
-/// Links not yet used; expired ones are dropped as new ones are made.
-const MAX_OPEN_LINKS: usize = 10_000;
+/// Open links a runtime keeps, unless
+/// [`Builder::max_handoff_links`](crate::Builder::max_handoff_links) says otherwise.
+pub const DEFAULT_MAX_HANDOFF_LINKS: usize = 10_000;
+/// Open links one session group may have at once, unless
+/// [`Builder::max_handoff_links_per_group`](crate::Builder::max_handoff_links_per_group)
+/// says otherwise.
+pub const DEFAULT_HANDOFF_LINKS_PER_GROUP: usize = 5;
 
-/// The open hand-off links of one runtime.
+/// How many links are kept open.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub total: usize,
+    pub per_group: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            total: DEFAULT_MAX_HANDOFF_LINKS,
+            per_group: DEFAULT_HANDOFF_LINKS_PER_GROUP,
+        }
+    }
+}
+
+/// The open hand-off links of one runtime. A group over its quota loses
+/// its own oldest link; when all are taken, new links are refused rather
+/// than another group's dropped (session ids cost an attacker nothing).
 #[derive(Default)]
 pub(crate) struct Handoffs {
-    open: Mutex<HashMap<String, Ticket>>,
+    open: Mutex<Open>,
+    limits: Limits,
 }
 
 struct Ticket {
     identity: Identity,
     expires: Instant,
+}
+
+#[derive(Default)]
+struct Open {
+    tickets: HashMap<String, Ticket>,
+    /// Each group's tokens, oldest first.
+    by_group: HashMap<String, VecDeque<String>>,
+}
+
+impl Open {
+    fn remove(&mut self, token: &str) -> Option<Ticket> {
+        let ticket = self.tickets.remove(token)?;
+        if let Some(tokens) = self.by_group.get_mut(&ticket.identity.group) {
+            tokens.retain(|t| t != token);
+            if tokens.is_empty() {
+                self.by_group.remove(&ticket.identity.group);
+            }
+        }
+        Some(ticket)
+    }
+
+    fn drop_expired(&mut self, now: Instant) {
+        let expired: Vec<String> = self
+            .tickets
+            .iter()
+            .filter(|(_, t)| t.expires <= now)
+            .map(|(token, _)| token.clone())
+            .collect();
+        for token in expired {
+            self.remove(&token);
+        }
+    }
 }
 
 /// Why a link did not work.
@@ -59,23 +115,48 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// Every slot for open links is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many hand-off links are open; try again in a few minutes")]
+struct Full;
+
 impl Handoffs {
-    fn issue(&self, identity: Identity, ttl: Duration) -> String {
-        let token = crate::random::id();
+    pub(crate) fn new(limits: Limits) -> Handoffs {
+        Handoffs {
+            open: Mutex::default(),
+            limits,
+        }
+    }
+
+    fn issue(&self, identity: Identity, ttl: Duration) -> Result<String, Full> {
         let now = Instant::now();
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.retain(|_, t| t.expires > now);
-        if open.len() >= MAX_OPEN_LINKS {
-            open.clear();
+        let own = open.by_group.get(&identity.group).map_or(0, VecDeque::len);
+        if own >= self.limits.per_group.max(1) {
+            let oldest = open.by_group[&identity.group].front().cloned();
+            if let Some(oldest) = oldest {
+                open.remove(&oldest);
+            }
         }
-        open.insert(
+        if open.tickets.len() >= self.limits.total {
+            open.drop_expired(now);
+            if open.tickets.len() >= self.limits.total {
+                return Err(Full);
+            }
+        }
+        let token = crate::random::id();
+        open.by_group
+            .entry(identity.group.clone())
+            .or_default()
+            .push_back(token.clone());
+        open.tickets.insert(
             token.clone(),
             Ticket {
                 identity,
                 expires: now + ttl,
             },
         );
-        token
+        Ok(token)
     }
 
     /// Takes the ticket: a link works once, whatever the outcome.
@@ -95,7 +176,7 @@ impl Handoffs {
     /// Whether the link would work, without using it.
     fn peek(&self, token: &str) -> Result<(), Refusal> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        match open.get(token) {
+        match open.tickets.get(token) {
             None => Err(Refusal::Unknown),
             Some(t) if t.expires <= Instant::now() => Err(Refusal::Expired),
             Some(_) => Ok(()),
@@ -157,7 +238,16 @@ pub(crate) async fn issue(
         );
     }
     let ttl = shared.handoff_ttl;
-    let token = shared.handoffs.issue(identity, ttl);
+    let token = match shared.handoffs.issue(identity, ttl) {
+        Ok(token) => token,
+        Err(full) => {
+            let mut response = error(StatusCode::SERVICE_UNAVAILABLE, &full.to_string());
+            if let Ok(retry) = ttl.as_secs().max(1).to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, retry);
+            }
+            return response;
+        }
+    };
     let url = format!("{HANDOFF_PATH}/{token}");
     Json(json!({
         "url": url,
@@ -271,16 +361,45 @@ mod tests {
     #[test]
     fn a_link_works_once_and_not_after_it_expires() {
         let handoffs = Handoffs::default();
-        let token = handoffs.issue(Identity::anonymous("g"), Duration::from_secs(60));
+        let token = handoffs
+            .issue(Identity::anonymous("g"), Duration::from_secs(60))
+            .unwrap();
         assert_eq!(handoffs.peek(&token), Ok(()));
         assert_eq!(
             handoffs.redeem(&token).map(|i| i.group),
             Ok("g".to_string())
         );
         assert_eq!(handoffs.redeem(&token), Err(Refusal::Unknown));
-        let expired = handoffs.issue(Identity::anonymous("g"), Duration::ZERO);
+        let expired = handoffs
+            .issue(Identity::anonymous("g"), Duration::ZERO)
+            .unwrap();
         assert_eq!(handoffs.peek(&expired), Err(Refusal::Expired));
         assert_eq!(handoffs.redeem(&expired), Err(Refusal::Expired));
         assert_eq!(handoffs.redeem("made-up"), Err(Refusal::Unknown));
+    }
+
+    #[test]
+    fn a_group_over_its_quota_loses_its_own_oldest_link_and_a_full_table_refuses() {
+        let minute = Duration::from_secs(60);
+        let handoffs = Handoffs::new(Limits {
+            total: 3,
+            per_group: 2,
+        });
+        let other = handoffs
+            .issue(Identity::anonymous("other"), minute)
+            .unwrap();
+        let first = handoffs.issue(Identity::anonymous("g"), minute).unwrap();
+        let second = handoffs.issue(Identity::anonymous("g"), minute).unwrap();
+        let third = handoffs.issue(Identity::anonymous("g"), minute).unwrap();
+        assert_eq!(handoffs.peek(&first), Err(Refusal::Unknown));
+        assert_eq!(handoffs.peek(&second), Ok(()));
+        assert_eq!(handoffs.peek(&third), Ok(()));
+        assert_eq!(
+            handoffs.issue(Identity::anonymous("new"), minute),
+            Err(Full)
+        );
+        assert_eq!(handoffs.peek(&other), Ok(()), "others' links stay");
+        handoffs.redeem(&other).unwrap();
+        assert!(handoffs.issue(Identity::anonymous("new"), minute).is_ok());
     }
 }

@@ -10,11 +10,13 @@ mod host;
 mod origin;
 mod page;
 mod ready;
+mod serve;
 mod socket;
 
 pub use builder::Builder;
 pub use host::{HostCheck, HostCheckLayer};
 pub use ready::NotReady;
+pub use serve::{shutdown_signal, Serve, Timeouts};
 
 use std::collections::HashSet;
 use std::fmt;
@@ -36,7 +38,9 @@ use crate::template::{actions::action_names, forms::FormRules, Templates};
 use crate::trace::Tracer;
 
 pub use assets::{CLIENT_SCRIPT_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH};
-pub use handoff::{DEFAULT_HANDOFF_TTL, HANDOFF_PATH};
+pub use handoff::{
+    DEFAULT_HANDOFF_LINKS_PER_GROUP, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_HANDOFF_LINKS, HANDOFF_PATH,
+};
 
 /// The runtime: templates, settings and gauges shared by every live page.
 /// Cheap to clone; every clone is the same runtime.
@@ -108,6 +112,8 @@ pub(crate) struct Shared {
     store: Arc<dyn Store>,
     handoffs: handoff::Handoffs,
     handoff_ttl: std::time::Duration,
+    /// Bounds on the views kept for clients acting over HTTP.
+    http_views: page::ViewLimits,
     /// The templates of the pages built, for [`LiveTemplate::ready`].
     page_templates: Mutex<Vec<String>>,
 }

@@ -1,9 +1,9 @@
 //! The routes of one live page: GET (HTML or JSON), HEAD, POST (JSON or
 //! form) and the WebSocket upgrade, all on the page's own URL.
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
@@ -20,24 +20,40 @@ use super::{LiveTemplate, CLIENT_SCRIPT_PATH};
 use crate::controller::{Caller, Controller, Link};
 use crate::dispatch::{Dispatch, View};
 use crate::identity::{cookie, Identity};
+use crate::kept::Recent;
 use crate::lock::lock;
 use crate::protocol::{form, ClientMessage, Envelope, ErrorFrame};
 use crate::redirect;
 use crate::session::TaskScope;
 use crate::template::RenderCache;
 
-/// Most HTTP-mode views kept (one per session group that POSTs without a socket).
-const MAX_HTTP_VIEWS: usize = 10_000;
 /// Inbound messages over this close the socket (1009); up to it they are
 /// answered with an error frame when over the configured limit.
 const HARD_MESSAGE_LIMIT: usize = 1024 * 1024;
+
+/// How many HTTP-mode views a page keeps, and for how long unused.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ViewLimits {
+    pub max: usize,
+    pub idle: Duration,
+}
+
+impl Default for ViewLimits {
+    fn default() -> ViewLimits {
+        ViewLimits {
+            max: 10_000,
+            idle: Duration::from_secs(30 * 60),
+        }
+    }
+}
 
 struct PageState<C: Controller> {
     dispatch: Arc<Dispatch<C>>,
     live: LiveTemplate,
     layout: Option<(String, Value)>,
-    /// State of clients acting over HTTP (their socket is down or disabled).
-    http_views: Mutex<HashMap<String, View<C>>>,
+    /// State of clients acting over HTTP (their socket is down or
+    /// disabled), one per session group, dropped when idle.
+    http_views: Mutex<Recent<String, View<C>>>,
 }
 
 pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
@@ -45,11 +61,12 @@ pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
     live: LiveTemplate,
     layout: Option<(String, Value)>,
 ) -> MethodRouter<S> {
+    let idle = live.inner.http_views.idle;
     let state = Arc::new(PageState {
         dispatch: Arc::new(dispatch),
         live,
         layout,
-        http_views: Mutex::new(HashMap::new()),
+        http_views: Mutex::new(Recent::new(idle)),
     });
     get(get_page::<C>)
         .head(head_page)
@@ -58,7 +75,7 @@ pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
 }
 
 impl<C: Controller> PageState<C> {
-    fn lock_views(&self) -> MutexGuard<'_, HashMap<String, View<C>>> {
+    fn lock_views(&self) -> MutexGuard<'_, Recent<String, View<C>>> {
         lock(&self.http_views)
     }
 }
@@ -289,7 +306,7 @@ async fn post_page<C: Controller>(
     // Mounting may wait for the store, so it happens outside the lock.
     let mut mounted = None;
     let update = loop {
-        if mounted.is_none() && !page.lock_views().contains_key(&group) {
+        if mounted.is_none() && !page.lock_views().contains(&group) {
             let headers = Arc::new(headers.clone());
             match dispatch.mount(query.clone(), &headers, &identity).await {
                 Ok(state) => mounted = Some(state),
@@ -302,15 +319,20 @@ async fn post_page<C: Controller>(
             }
         }
         let mut views = page.lock_views();
-        if views.len() >= MAX_HTTP_VIEWS && !views.contains_key(&group) {
-            views.clear();
-        }
-        let view = match (views.entry(group.clone()), mounted.take()) {
-            (Entry::Occupied(e), _) => e.into_mut(),
-            (Entry::Vacant(e), Some(state)) => e.insert(View::new(state)),
-            // Dropped since it was looked up: mount again.
-            (Entry::Vacant(_), None) => continue,
+        views.expire();
+        let view = match (views.contains(&group), mounted.take()) {
+            (true, _) => views.get_mut(&group),
+            // Full: refuse rather than drop another group's view (made-up
+            // cookies are free; the views of real visitors are not).
+            (false, Some(_)) if views.len() >= shared.http_views.max => {
+                drop(views);
+                return finish(views_full(), new_session);
+            }
+            (false, Some(state)) => Some(views.insert(group.clone(), View::new(state))),
+            (false, None) => None,
         };
+        // Dropped since it was looked up: mount again.
+        let Some(view) = view else { continue };
         // The client's tree is unknown over HTTP: answer with the full tree.
         view.tree = None;
         view.rendered = None;
@@ -343,6 +365,21 @@ async fn post_page<C: Controller>(
             .to_string();
         finish(redirect::see_other(&location, None), new_session)
     }
+}
+
+/// `503`: every slot for HTTP-mode views is taken by a group active
+/// within the idle time.
+fn views_full() -> Response {
+    let message = "this page keeps state for too many visitors without a live connection; try again in a few minutes";
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(ErrorFrame::new("too_many_sessions", message)),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    response
 }
 
 fn is_websocket(headers: &HeaderMap) -> bool {

@@ -60,6 +60,8 @@ impl Export {
             ..ExportState::default()
         };
         let downloads = self.downloads.clone();
+        // Files are kept per session group, so one visitor cannot push out another's.
+        let group = ctx.group().to_string();
         ctx.spawn_job(move |job| async move {
             let mut csv = String::from("id,name,amount\n");
             for step in 1..=STEPS {
@@ -76,15 +78,18 @@ impl Export {
                     s.rows = step * ROWS_PER_STEP;
                 });
             }
-            let url = downloads.put(File {
+            let file = File {
                 name: "export.csv".into(),
                 content_type: "text/csv; charset=utf-8",
                 bytes: csv.into_bytes().into(),
-            });
-            job.update(move |s| {
-                s.export_status = "Complete".into();
-                s.download_url = url;
-            });
+            };
+            match downloads.put(&group, file) {
+                Ok(url) => job.update(move |s| {
+                    s.export_status = "Complete".into();
+                    s.download_url = url;
+                }),
+                Err(full) => job.update(move |s| s.export_status = format!("Failed: {full}")),
+            };
         });
         Ok(())
     }
