@@ -139,29 +139,6 @@ impl Gallery {
 
     /// What `example.html` shows around the demo.
     fn layout(&self, example: &Example) -> serde_json::Value {
-        let sources: Vec<_> = std::iter::once(&example.source)
-            .chain(example.also)
-            .map(|s| serde_json::json!({ "path": s.path, "text": s.text, "language": language(s.path) }))
-            .collect();
-        serde_json::json!({
-            "example": example,
-            "path": example.path(),
-            "category": example.category.name(),
-            "category_slug": example.category.slug(),
-            "template": {
-                "path": format!("templates/{}", example.template),
-                "text": self.live.templates().source(example.template),
-            },
-            "sources": sources,
-        })
-    }
-}
-
-/// The highlighter's name for a file's language.
-fn language(path: &str) -> &'static str {
-    match path.rsplit('.').next() {
-        Some("rs") => "rust",
-        Some("html") => "django",
-        _ => "plaintext",
+        crate::layout::context(self, example)
     }
 }

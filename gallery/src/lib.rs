@@ -9,6 +9,9 @@ pub mod catalog;
 mod compression;
 pub mod downloads;
 pub mod examples;
+mod layout;
+mod pages;
+mod reach;
 mod site;
 
 /// Logs to stderr at `info`, or as `RUST_LOG` says; for the gallery's

@@ -1,18 +1,18 @@
-//! The site: index, example pages, assets, metrics, health.
+//! The site: how the gallery is built and served; its pages are in
+//! `pages`, `reach` and the examples' own files.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use livetemplate::{Builder, LiveError, LiveTemplate, SignedCookieAuth, Templates};
 use rust_embed::Embed;
-use serde_json::json;
 
-use crate::catalog::{Category, Gallery, EXAMPLES};
+use crate::catalog::{Gallery, EXAMPLES};
 
 #[derive(Embed)]
 #[folder = "../templates/"]
@@ -169,15 +169,16 @@ fn build(live: Builder, secrets: Secrets, config: &Config) -> Result<Site, Galle
         auth: auth.clone(),
         webhook_secret: webhook,
     };
+    let phone = crate::reach::PhoneReach::of(config.listening_on);
     let mut router: Router = Router::new()
-        .route("/", get(index))
-        .route("/api/index.json", get(index_json))
         .route("/metrics", get(metrics))
         .route("/api/cluster.json", get(cluster_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/assets/{*file}", get(crate::assets::asset))
-        .with_state(gallery.clone());
+        .with_state(gallery.clone())
+        .merge(crate::pages::routes(&gallery))
+        .merge(crate::reach::routes(&gallery, phone));
     for example in EXAMPLES {
         let routes = (example.routes)(&gallery).map_err(|source| GalleryError::Example {
             path: example.path(),
@@ -225,42 +226,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(GalleryError::Serve)
-}
-
-fn catalog_json() -> serde_json::Value {
-    let categories: Vec<_> = Category::ALL
-        .iter()
-        .map(|category| {
-            let examples: Vec<_> = EXAMPLES
-                .iter()
-                .filter(|e| e.category == *category)
-                .map(|e| json!({ "title": e.title, "slug": e.slug, "path": e.path(), "summary": e.summary, "try": e.try_it, "sign_in": e.sign_in }))
-                .collect();
-            json!({ "name": category.name(), "slug": category.slug(), "examples": examples })
-        })
-        .filter(|category| category["examples"].as_array().is_some_and(|e| !e.is_empty()))
-        .collect();
-    json!({ "categories": categories })
-}
-
-async fn index(State(gallery): State<Gallery>, headers: HeaderMap) -> Response {
-    let mut ctx = catalog_json();
-    ctx["user"] = json!(gallery.auth.user(&headers));
-    match gallery.live.templates().render_plain("index.html", ctx) {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "index render failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the index could not be rendered",
-            )
-                .into_response()
-        }
-    }
-}
-
-async fn index_json() -> impl IntoResponse {
-    axum::Json(catalog_json())
 }
 
 async fn metrics(State(gallery): State<Gallery>) -> impl IntoResponse {

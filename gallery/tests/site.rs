@@ -305,3 +305,104 @@ async fn websocket_upgrades_are_not_compressed() {
         .unwrap();
     tab.click("startTimer").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_category_path_lists_its_examples_and_example_pages_link_their_neighbours() {
+    let server = server().await;
+    let category = server.request("GET", "/realtime", &[], "").await.unwrap();
+    assert_eq!(category.status, 200);
+    for example in gallery::catalog::EXAMPLES
+        .iter()
+        .filter(|e| e.category == gallery::catalog::Category::RealTime)
+    {
+        let href = format!(r#"href="{}""#, example.path().replace('/', "&#x2f;"));
+        assert!(category.body.contains(&href), "{href} in {}", category.body);
+    }
+    let ticker = server
+        .request("GET", "/realtime/ticker", &[], "")
+        .await
+        .unwrap();
+    for text in [
+        r#"<a href="&#x2f;realtime">Real-Time &amp; Multi-User</a>"#,
+        r#"rel="prev" href="&#x2f;realtime&#x2f;server-push""#,
+        r#"rel="next" href="&#x2f;realtime&#x2f;dashboard""#,
+    ] {
+        assert!(ticker.body.contains(text), "missing {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_readme_is_a_page_and_the_footer_links_the_json_and_metrics() {
+    let server = server().await;
+    let readme = server.request("GET", "/readme", &[], "").await.unwrap();
+    assert_eq!(readme.status, 200);
+    assert!(readme.body.contains("<h1>LiveTemplate for Rust</h1>"));
+    let footer = &readme.body[readme.body.find("<footer>").unwrap()..];
+    assert!(footer.contains("&#x2f;api&#x2f;index.json") && footer.contains("&#x2f;metrics"));
+}
+
+#[tokio::test]
+async fn a_gallery_on_loopback_says_why_a_phone_cannot_reach_it() {
+    let config = gallery::Config {
+        listening_on: Some("127.0.0.1:8420".parse().unwrap()),
+        ..gallery::Config::default()
+    };
+    let site = gallery::app_for(&config).await.unwrap();
+    let server = TestServer::start(site.router).await;
+    let reach = server
+        .request("GET", "/api/reach.json", &[], "")
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&reach.body).unwrap();
+    assert_eq!(v["phone_base"], serde_json::Value::Null);
+    assert!(v["why"].as_str().unwrap().contains("--addr 0.0.0.0:8420"));
+}
+
+#[tokio::test]
+async fn a_gallery_on_every_interface_hands_off_at_its_lan_address() {
+    let config = gallery::Config {
+        listening_on: Some("0.0.0.0:8420".parse().unwrap()),
+        ..gallery::Config::default()
+    };
+    let site = gallery::app_for(&config).await.unwrap();
+    let server = TestServer::start(site.router).await;
+    let reach = server
+        .request("GET", "/api/reach.json", &[], "")
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&reach.body).unwrap();
+    let Some(base) = v["phone_base"].as_str() else {
+        // A machine with no network: the page says so instead.
+        assert!(v["why"].as_str().unwrap().contains("no network address"));
+        return;
+    };
+    assert!(
+        base.starts_with("http://") && base.ends_with(":8420"),
+        "{base}"
+    );
+    assert!(
+        !base.contains("127.0.0.1") && !base.contains("0.0.0.0"),
+        "{base}"
+    );
+    let qr = server
+        .request(
+            "GET",
+            "/api/handoff-qr.svg?link=%2F_lvt%2Fhandoff%2Fabc%3Fnext%3D%2F",
+            &[],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(qr.status, 200);
+    assert!(qr.body.starts_with("<?xml") || qr.body.contains("<svg"));
+    let other = server
+        .request(
+            "GET",
+            "/api/handoff-qr.svg?link=https://evil.example/",
+            &[],
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(other.status, 400);
+}

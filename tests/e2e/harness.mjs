@@ -27,15 +27,19 @@ export function exampleBinary(name) {
   return bin;
 }
 
-/** Starts a gallery on 127.0.0.1:0 and resolves once it prints its URL. */
-export function startGallery(args = []) {
-  return startServer(galleryBinary(), args);
+/** Starts a gallery on 127.0.0.1:0 (or `options.addr`) and resolves once it prints its URL. */
+export function startGallery(args = [], options = {}) {
+  return startServer(galleryBinary(), args, options);
 }
 
-/** Starts `bin --addr 127.0.0.1:0 …args` and resolves once it prints its URL. */
-export async function startServer(bin, args = []) {
-  const proc = spawn(bin, ["--addr", "127.0.0.1:0", ...args], {
+/**
+ * Starts `bin --addr ADDR …args` (ADDR: `options.addr`, else 127.0.0.1:0)
+ * with `options.env` added, and resolves once it prints its URL.
+ */
+export async function startServer(bin, args = [], options = {}) {
+  const proc = spawn(bin, ["--addr", options.addr ?? "127.0.0.1:0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...options.env },
   });
   let stderr = "";
   proc.stderr.on("data", (d) => (stderr += d));

@@ -34,6 +34,8 @@ pub struct DashboardState {
     pub history: Vec<f64>,
     /// The chart's polyline, `x,y` pairs in a 240×60 box.
     pub chart: String,
+    /// The chart's scale: the rate at its top line.
+    pub top: u64,
     pub samples: u64,
     #[serde(skip)]
     last: Option<(Instant, u64)>,
@@ -89,19 +91,33 @@ impl DashboardState {
         if self.history.len() > HISTORY {
             self.history.remove(0);
         }
-        self.chart = polyline(&self.history);
+        let top = scale(&self.history);
+        self.top = top as u64;
+        self.chart = polyline(&self.history, top);
         self.samples += 1;
     }
 }
 
-/// `x,y` points of `values` scaled into a 240×60 box (0 at the bottom).
-fn polyline(values: &[f64]) -> String {
-    let top = values.iter().copied().fold(1.0_f64, f64::max);
+/// A round top for the chart: 1, 2 or 5 times a power of ten, at least 1
+/// (so a whole number).
+fn scale(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(1.0_f64, f64::max);
+    let power = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|top| *top >= max)
+        .unwrap_or(max)
+}
+
+/// `x,y` points of `values` scaled into a 240×60 box (0 at the bottom,
+/// `top` at the top).
+fn polyline(values: &[f64], top: f64) -> String {
     let step = 240.0 / (HISTORY - 1) as f64;
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.0},{:.1}", i as f64 * step, 58.0 - v / top * 54.0))
+        .map(|(i, v)| format!("{:.0},{:.1}", i as f64 * step, 60.0 - v / top * 60.0))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -117,8 +133,8 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "dashboard",
     title: "Live Dashboard",
-    summary: "Periodic updates: a background job refreshes this server's live figures every 5 seconds — connections, live tasks, memory, actions per second — with a chart drawn on the server as SVG.",
-    try_it: "Leave it open and watch the sample count rise every 5 s. Open more tabs: the connection count follows.",
+    summary: "This server's own figures, live: connections, running tasks, memory and actions per second, refreshed every 5 seconds, with a chart drawn on the server.",
+    try_it: "Leave it open: a point joins the chart every 5 s. Open the split view: the connection count goes up by two.",
     template: "realtime/dashboard.html",
     sign_in: false,
     source: crate::this_file!(),

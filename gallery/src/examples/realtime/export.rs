@@ -99,7 +99,7 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "export",
     title: "Export Job",
-    summary: "A background job with progress and cancellation: Start export shows Processing… with a progress bar, then Complete with a link to the generated CSV, or Failed: … — and closing the tab cancels the job.",
+    summary: "Start an export: a progress bar fills while the server writes a CSV file, then a link downloads it, or the page says why it failed.",
     try_it: "Start an export and download the file. Tick \"Simulate a failure\" to see the error. Start another and close the tab: the job is cancelled (the live-task gauge on /metrics drops).",
     template: "realtime/export.html",
     sign_in: false,

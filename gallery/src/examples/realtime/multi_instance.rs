@@ -142,9 +142,8 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "multi-instance",
     title: "Multi-Instance",
-    summary: "Several instances behind one Redis act as one: trigger_action, tab syncs, broadcasts, topics and pushes to a user reach tabs on every instance, \"no live connection\" holds cluster-wide, and persisted fields live in Redis. \
-              The page shows which instance serves the tab, the others it sees, and how often the tab was resynced after messages may have been lost.",
-    try_it: "Run the three commands shown, open this page on both ports, and click Ping on one: the tab on the other instance shows it. Stop and restart Redis: both keep serving, then reconnect and resync.",
+    summary: "Two gallery servers sharing one Redis act as one: the page shows which server this tab is on and the others it sees, and a ping from one reaches your tabs on the other.",
+    try_it: "Run the four commands shown, open this page on both ports, and click Ping on one: the tab on the other server shows it. Stop and restart Redis: both keep serving, then reconnect and resync.",
     template: "realtime/multi-instance.html",
     sign_in: false,
     source: crate::this_file!(),

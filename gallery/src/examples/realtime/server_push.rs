@@ -42,6 +42,10 @@ impl Controller for ServerPush {
             // Only the task may tick or finish the timer: a client sending
             // them gets "unknown action".
             .on_server("tick", |_, state, ctx| {
+                // A tab opened after Start (another tab of the group) learns
+                // from the tick itself that a timer is running.
+                state.running = true;
+                state.total = TICK_COUNT;
                 state.elapsed = ctx.data::<Tick>()?.elapsed;
                 Ok(())
             })
@@ -93,10 +97,8 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "server-push",
     title: "Server Push",
-    summary: "A background task calls session.trigger_action(\"tick\", {elapsed}) once a second; \
-              each tick runs the action on the tab's state and the re-rendered part is pushed to the browser. \
-              trigger_action returns an error once the session group has no live connection, which is how the task knows to stop.",
-    try_it: "Click Start Timer and watch the counter tick up once per second. Close the tab mid-run: the task stops (the live-task gauge on /metrics drops).",
+    summary: "A button starts a ten-second timer on the server; the page counts along as the server pushes each second, with nothing polling.",
+    try_it: "Click Start and watch the counter tick up once per second. Close the tab mid-run: the task stops (the live-task gauge on /metrics drops).",
     template: "realtime/server-push.html",
     sign_in: false,
     source: crate::this_file!(),

@@ -63,9 +63,8 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "ticker",
     title: "Ticker",
-    summary: "The seed's TimerController: a task ticks once a second and pushes tick to every tab of the session group; Reset sets it to 0. \
-              The timer belongs to the group, so there is one however many tabs are open, and it ends when the last one closes.",
-    try_it: "Watch it count; click Reset. Open a second tab: both tabs of the group tick together, and Reset in one resets both.",
+    summary: "A counter that ticks once a second in every tab of your browser at once; Reset sets them all back to 0.",
+    try_it: "Watch it count and click Reset. Open the split view: both sides tick together, and Reset on one resets both.",
     template: "realtime/ticker.html",
     sign_in: false,
     source: crate::this_file!(),

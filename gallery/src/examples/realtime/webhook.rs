@@ -148,6 +148,9 @@ pub struct WebhookState {
     pub secret: String,
     /// The exact commands that notify this user on this server.
     pub curl: String,
+    /// The same request, for the page's Send button: the body and its signature.
+    pub body: String,
+    pub signature: String,
     pub received: Vec<Received>,
     pub next_id: u64,
 }
@@ -180,7 +183,7 @@ impl Controller for Webhook {
     fn mount(&self, ctx: &MountContext) -> Result<WebhookState, ActionError> {
         let me = ctx.user_id().unwrap_or_default().to_string();
         let host = ctx.header("host").unwrap_or("127.0.0.1:8420");
-        let body = json!({ "user_id": me, "message": "Deploy finished" });
+        let body = json!({ "user_id": me, "message": "Deploy finished" }).to_string();
         let secret = self.secret.to_string();
         // The shell signs the very bytes curl sends.
         let curl = [
@@ -191,6 +194,8 @@ impl Controller for Webhook {
         .join("\n");
         Ok(WebhookState {
             curl,
+            signature: signature(&secret, body.as_bytes()),
+            body,
             secret,
             me,
             ..WebhookState::default()
@@ -202,8 +207,8 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "webhook",
     title: "Webhook",
-    summary: "An outside service POSTs {\"user_id\", \"message\"}, signed with a shared secret, to /webhooks/notify; every open tab of that user shows the message, and the answer says how many tabs it reached.",
-    try_it: "Sign in, then run the commands shown (they sign the body with openssl): the message appears in this tab (and in your other tabs).",
+    summary: "Another program sends a signed HTTP request to this server, and its message appears in every tab of the user it names.",
+    try_it: "Sign in and click Send the webhook (or run the commands shown): the message appears here, and the answer says how many tabs it reached.",
     template: "realtime/webhook.html",
     sign_in: true,
     source: crate::this_file!(),

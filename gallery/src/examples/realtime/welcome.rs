@@ -64,7 +64,8 @@ pub const EXAMPLE: Example = Example {
     category: Category::RealTime,
     slug: "welcome",
     title: "Welcome Message",
-    summary: "Half a second after a signed-in user's tab connects, the server pushes \"Welcome back, NAME!\" — a job started in on_connect, tied to that tab.",
+    summary:
+        "Sign in and reload: half a second after the page connects, the server greets you by name.",
     try_it: "Sign in, then reload: the greeting arrives a moment after the page.",
     template: "realtime/welcome.html",
     sign_in: true,
