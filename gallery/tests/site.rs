@@ -26,9 +26,99 @@ async fn index_lists_categories_and_examples() {
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    let names: Vec<_> = v["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"Forms & Editing"), "{names:?}");
+    assert_eq!(names.last(), Some(&"Real-Time & Multi-User"), "{names:?}");
     assert_eq!(
         v["categories"][0]["examples"][0]["path"],
-        "/realtime/server-push"
+        "/forms/click-to-edit"
+    );
+    let realtime = v["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "realtime")
+        .unwrap();
+    assert_eq!(realtime["examples"][0]["path"], "/realtime/server-push");
+}
+
+#[tokio::test]
+async fn forms_pages_render_their_forms_with_nothing_wrong_yet() {
+    let server = server().await;
+    for (path, texts) in [
+        (
+            "/forms/click-to-edit",
+            &["Ada Lovelace", r#"<button name="edit">Edit</button>"#][..],
+        ),
+        (
+            "/forms/edit-row",
+            &["Katherine Johnson", "Edit Alan Turing"],
+        ),
+        (
+            "/forms/inline-validation",
+            &[r#"name="email" type="email""#, "8 characters or more"],
+        ),
+        ("/forms/bulk-update", &["Barbara Liskov", "Activate"]),
+        ("/forms/reset-input", &["No notes yet."]),
+        (
+            "/forms/preserve-inputs",
+            &["lvt-form:preserve", "Nothing sent yet."],
+        ),
+    ] {
+        let page = server.request("GET", path, &[], "").await.unwrap();
+        assert_eq!(page.status, 200, "{path}");
+        for text in texts {
+            assert!(page.body.contains(text), "{path} does not show {text:?}");
+        }
+        assert!(
+            !page.body.contains("Enter an email address"),
+            "{path}: no error before anything is typed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forms_work_without_javascript() {
+    let server = server().await;
+    let mut browser = server.browser();
+    let html = [("accept", "text/html")];
+    // A sign-up with a bad email: the form's own checks, shown after the 303.
+    let posted = browser
+        .post_form(
+            "/forms/inline-validation",
+            "lvt-action=register&email=nope&username=ann&password=abc12345",
+        )
+        .await
+        .unwrap();
+    assert_eq!(posted.status, 303);
+    let page = browser
+        .request("GET", "/forms/inline-validation", &html, "")
+        .await
+        .unwrap();
+    assert!(
+        page.body
+            .contains("Enter an email address, like name@example.com."),
+        "{}",
+        page.body
+    );
+    // Several ticked boxes arrive as a list, as the client sends them.
+    browser
+        .post_form("/forms/bulk-update", "ids=2&ids=4&ids=1&activate=")
+        .await
+        .unwrap();
+    let page = browser
+        .request("GET", "/forms/bulk-update", &html, "")
+        .await
+        .unwrap();
+    assert!(
+        page.body.contains("Activated 2 users. 1 already active."),
+        "{}",
+        page.body
     );
 }
 

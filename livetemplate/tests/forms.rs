@@ -51,10 +51,13 @@ fn change(_: &SignUp, s: &mut Fields, ctx: &mut Context<SignUp>) -> Result<(), A
         s.email = email;
     }
     if let Some(name) = ctx.get_string("username") {
-        if name == "admin" {
+        s.username = name;
+        if s.username == "admin" {
             return Err(ActionError::field("username", "That name is taken."));
         }
-        s.username = name;
+    }
+    if ctx.get_string("email").as_deref() == Some("boom") {
+        return Err(ActionError::msg("the handler gave up"));
     }
     Ok(())
 }
@@ -212,6 +215,18 @@ async fn a_change_handler_keeps_what_was_typed_and_adds_its_own_errors() {
         .unwrap();
     assert!(tab.has_text("That name is taken."));
     assert!(tab.has_text("Enter an email address"));
+    assert!(
+        tab.html().contains(r#"value="admin""#),
+        "a field error keeps what the handler kept: {}",
+        tab.html()
+    );
+    let reply = tab.act("change", json!({ "email": "boom" })).await.unwrap();
+    assert_eq!(reply.errors()["_general"], "the handler gave up");
+    assert!(
+        tab.html().contains(r#"value="ann@""#),
+        "a general error leaves the state as it was: {}",
+        tab.html()
+    );
 }
 
 #[tokio::test]

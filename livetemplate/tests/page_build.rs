@@ -106,6 +106,26 @@ fn a_template_action_without_a_handler_is_reported_at_start_up() {
 }
 
 #[test]
+fn a_field_may_ask_for_change_when_the_page_checks_fields() {
+    // The runtime answers `change` itself when a field has a check.
+    let checked = r#"<form lvt-form:action="increment"><input name="email" type="email" lvt-on:input="change"></form>"#;
+    assert!(live(checked)
+        .page("page.html", Sloppy)
+        .build::<()>()
+        .is_ok());
+    // With nothing to check and no handler, nothing would answer it.
+    let unchecked = r#"<button name="increment">+1</button><input name="q" lvt-on:input="change">"#;
+    let err = live(unchecked)
+        .page("page.html", Sloppy)
+        .build::<()>()
+        .unwrap_err();
+    assert!(
+        matches!(&err, LiveError::MissingHandler { action, .. } if action == "change"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_missing_template_is_reported_at_start_up() {
     let err = live(PAGE)
         .page("nope.html", Sloppy)

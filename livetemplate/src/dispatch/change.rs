@@ -50,7 +50,9 @@ impl<C: Controller> Dispatch<C> {
     /// stay as they were: a field not yet touched shows nothing), then the
     /// controller's `change` handler if it has one. The handler's state is
     /// taken even when a check fails, so what the person typed is kept;
-    /// its own field errors join the checks'.
+    /// its own field errors join the checks' — and keep what it changed
+    /// too (`s.username = name; taken(&name)?` keeps the name on screen
+    /// with its error). A general error or a panic leaves the state as it was.
     pub(super) fn change(
         &self,
         view: &mut View<C>,
@@ -68,11 +70,26 @@ impl<C: Controller> Dispatch<C> {
         let handler = self.actions.get(CHANGE, Caller::Client);
         let outcome = handler.map(|handler| {
             let ctx = Context::new(CHANGE.into(), data.clone(), link);
-            self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
+            // A field error is a verdict on what was typed, not a failure
+            // of the handler: what it kept stays, with the error beside it.
+            let mut verdict = None;
+            let outcome = self.invoke(&view.state, ctx, |c, state, ctx| {
+                match handler(c, state, ctx) {
+                    Err(e @ ActionError::Fields { .. }) => verdict = Some(e),
+                    other => other?,
+                }
+                Ok(())
+            });
+            (outcome, verdict)
         });
         let (next, effects) = match outcome {
-            Some(Ok((next, effects))) => (Some(next), Some(effects)),
-            Some(Err(e)) => {
+            Some((Ok((next, effects)), verdict)) => {
+                if let Some(e) = verdict {
+                    errors.extend(e.to_map());
+                }
+                (Some(next), Some(effects))
+            }
+            Some((Err(e), _)) => {
                 errors.extend(e.to_map());
                 (None, None)
             }

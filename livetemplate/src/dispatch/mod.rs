@@ -10,6 +10,7 @@ mod change;
 mod persist;
 mod view;
 
+pub(crate) use change::CHANGE;
 pub(crate) use persist::Persist;
 pub(crate) use view::View;
 
@@ -340,6 +341,11 @@ impl<C: Controller> Dispatch<C> {
                 )))
             }
         }
+    }
+
+    /// Whether a client may send `action` to this page.
+    pub(crate) fn answers(&self, action: &str) -> bool {
+        self.actions.get(action, Caller::Client).is_some()
     }
 
     /// Runs `action` on the view and returns the update to send.

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cluster::{Bus, Cluster};
 use crate::controller::{action_key, Actions, Caller, Controller, TopicRules};
-use crate::dispatch::{Dispatch, Persist};
+use crate::dispatch::{Dispatch, Persist, CHANGE};
 use crate::identity::{cookie, Authenticator, Identity};
 use crate::metrics::Metrics;
 use crate::session::{Registry, Sessions};
@@ -414,6 +414,9 @@ impl<C: Controller> PageBuilder<C> {
             .templates
             .source(&self.template)
             .ok_or_else(|| LiveError::TemplateNotFound(self.template.clone()))?;
+        // Read once: the checks run on submits, and make `change` an
+        // action the page answers (a field may ask for it: lvt-on:input="change").
+        let forms = FormRules::infer(&shared.templates.source_with_includes(&self.template));
         for action in action_names(&source) {
             match actions.caller(&action) {
                 Some(Caller::Client) => {}
@@ -424,6 +427,7 @@ impl<C: Controller> PageBuilder<C> {
                     })
                 }
                 None if is_reserved(&action) => {}
+                None if action_key(&action) == action_key(CHANGE) && !forms.is_empty() => {}
                 None => {
                     return Err(LiveError::MissingHandler {
                         template: self.template.clone(),
@@ -462,7 +466,6 @@ impl<C: Controller> PageBuilder<C> {
             templates.push(self.template.clone());
             templates.extend(layout.as_ref().map(|(name, _)| name.clone()));
         }
-        let forms = FormRules::infer(&shared.templates.source_with_includes(&self.template));
         let dispatch = Dispatch {
             controller: self.controller,
             actions,

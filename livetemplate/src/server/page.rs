@@ -292,7 +292,7 @@ async fn post_page<C: Controller>(
         ClientMessage::parse_bytes(&body, shared.max_message_bytes)
             .map(|msg| (msg.action_name().to_string(), msg.data_map()))
     } else {
-        form::action(&body)
+        form::action(&body, |name| page.dispatch.answers(name))
     };
     let (action, data) = match parsed {
         Ok(parsed) => parsed,
