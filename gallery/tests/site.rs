@@ -120,6 +120,44 @@ async fn forms_work_without_javascript() {
         "{}",
         page.body
     );
+    // Save with a field left empty: the pressed button is still the action,
+    // so the page shows the field's error rather than "unknown action".
+    browser
+        .post_form("/forms/click-to-edit", "edit=")
+        .await
+        .unwrap();
+    browser
+        .post_form(
+            "/forms/click-to-edit",
+            "first_name=&last_name=Lovelace&email=ada%40example.com&save=",
+        )
+        .await
+        .unwrap();
+    let page = browser
+        .request("GET", "/forms/click-to-edit", &html, "")
+        .await
+        .unwrap();
+    assert!(
+        page.body.contains("This field is required."),
+        "{}",
+        page.body
+    );
+    browser
+        .post_form(
+            "/forms/click-to-edit",
+            "first_name=Augusta&last_name=Lovelace&email=ada%40example.com&save=",
+        )
+        .await
+        .unwrap();
+    let page = browser
+        .request("GET", "/forms/click-to-edit", &html, "")
+        .await
+        .unwrap();
+    assert!(
+        page.body.contains("<dd>Augusta Lovelace</dd>"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

@@ -230,6 +230,41 @@ async fn a_change_handler_keeps_what_was_typed_and_adds_its_own_errors() {
 }
 
 #[tokio::test]
+async fn a_refused_submit_keeps_what_was_typed_through_change() {
+    let server = serve().await;
+    let mut browser = server.browser();
+    let posted = browser
+        .post_form("/signup", "lvt-action=save&email=nope&username=admin")
+        .await
+        .unwrap();
+    assert_eq!(posted.status, 303);
+    let after = browser
+        .request("GET", "/signup", &[("accept", "text/html")], "")
+        .await
+        .unwrap();
+    for text in [
+        r#"value="nope""#,
+        r#"value="admin""#,
+        "Enter an email address, like name@example.com.",
+        "That name is taken.",
+    ] {
+        assert!(after.body.contains(text), "{text:?} in {}", after.body);
+    }
+    assert!(
+        !after.body.contains("Saved"),
+        "the submit's handler did not run"
+    );
+
+    let mut tab = server.browser().open("/signup").await.unwrap();
+    let reply = tab
+        .act("save", json!({ "email": "ann@", "username": "ann" }))
+        .await
+        .unwrap();
+    assert!(!reply.errors().is_empty(), "still refused");
+    assert!(tab.html().contains(r#"value="ann@""#), "{}", tab.html());
+}
+
+#[tokio::test]
 async fn a_plain_form_post_gets_the_same_checks_and_shows_them_after_the_redirect() {
     let server = serve().await;
     let mut browser = server.browser();

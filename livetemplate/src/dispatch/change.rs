@@ -6,7 +6,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::{Dispatch, Outcome, Update, View};
-use crate::controller::{action_key, ActionError, Caller, Context, Controller, Link};
+use crate::controller::{action_key, ActionError, Caller, Context, Controller, Effects, Link};
+
+/// What a `change` handler made of a field: its state and effects (or why
+/// it failed), and its verdict on the field; `None` without a handler.
+type Kept<S> = Option<(Result<(S, Effects), ActionError>, Option<ActionError>)>;
 
 /// The action the client sends as a person types in a bound field.
 pub(crate) const CHANGE: &str = "change";
@@ -67,21 +71,7 @@ impl<C: Controller> Dispatch<C> {
                 None => errors.remove(field),
             };
         }
-        let handler = self.actions.get(CHANGE, Caller::Client);
-        let outcome = handler.map(|handler| {
-            let ctx = Context::new(CHANGE.into(), data.clone(), link);
-            // A field error is a verdict on what was typed, not a failure
-            // of the handler: what it kept stays, with the error beside it.
-            let mut verdict = None;
-            let outcome = self.invoke(&view.state, ctx, |c, state, ctx| {
-                match handler(c, state, ctx) {
-                    Err(e @ ActionError::Fields { .. }) => verdict = Some(e),
-                    other => other?,
-                }
-                Ok(())
-            });
-            (outcome, verdict)
-        });
+        let outcome = self.keep_typed(&view.state, data, link);
         let (next, effects) = match outcome {
             Some((Ok((next, effects)), verdict)) => {
                 if let Some(e) = verdict {
@@ -117,5 +107,57 @@ impl<C: Controller> Dispatch<C> {
             },
             Err(e) => self.fail(view, CHANGE, e),
         }
+    }
+
+    /// A submit its checks refused: its handler does not run, but the
+    /// `change` handler (if there is one) takes what was typed, so the page
+    /// shows it again beside the errors — also the page a plain form post
+    /// is redirected to. Its own field errors are added where the checks
+    /// found none.
+    pub(super) fn refuse(
+        &self,
+        view: &mut View<C>,
+        action: &str,
+        error: ActionError,
+        data: Arc<Map<String, Value>>,
+        link: &Arc<Link>,
+    ) -> Outcome {
+        let Some((Ok((next, _)), verdict)) = self.keep_typed(&view.state, data, link) else {
+            return self.fail(view, action, error);
+        };
+        let mut errors = error.to_map();
+        for (field, message) in verdict.map(|v| v.to_map()).unwrap_or_default() {
+            errors.entry(field).or_insert(message);
+        }
+        self.metrics.action_done(false);
+        match self.accept_with(view, next, errors, Map::new(), &link.identity.group) {
+            Ok(update) => Outcome {
+                update: Update::Value(update),
+                effects: None,
+            },
+            Err(e) => self.fail(view, action, e),
+        }
+    }
+
+    /// Runs the controller's `change` handler on `data`, if it has one. A
+    /// field error is a verdict on what was typed, not a failure of the
+    /// handler: what it kept stays, and the error comes back beside it.
+    fn keep_typed(
+        &self,
+        state: &C::State,
+        data: Arc<Map<String, Value>>,
+        link: &Arc<Link>,
+    ) -> Kept<C::State> {
+        let handler = self.actions.get(CHANGE, Caller::Client)?;
+        let ctx = Context::new(CHANGE.into(), data, link);
+        let mut verdict = None;
+        let outcome = self.invoke(state, ctx, |c, state, ctx| {
+            match handler(c, state, ctx) {
+                Err(e @ ActionError::Fields { .. }) => verdict = Some(e),
+                other => other?,
+            }
+            Ok(())
+        });
+        Some((outcome, verdict))
     }
 }

@@ -390,7 +390,7 @@ impl<C: Controller> Dispatch<C> {
         let outcome = match (self.actions.get(action, caller), checked) {
             (None, _) => Err(ActionError::msg(format!("unknown action {action:?}"))),
             // A field the template checks failed: the handler does not run.
-            (Some(_), Some(error)) => Err(error),
+            (Some(_), Some(error)) => return self.refuse(view, action, error, data, link),
             (Some(handler), None) => {
                 let ctx = Context::new(action.clone(), data, link);
                 self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))

@@ -9,6 +9,8 @@
 //! The `change` handler adds what HTML cannot say: a username that is
 //! taken, and password rules shown as a checklist. The password is sent
 //! as typed (`lvt-on:input="change"`) but never kept or rendered back.
+//! A submit the checks refuse goes through `change` too, so without
+//! JavaScript the page after the redirect shows what was typed again.
 
 use axum::Router;
 use livetemplate::{ActionError, Actions, Context, Controller, LiveError};
