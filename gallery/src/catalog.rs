@@ -6,22 +6,25 @@ use axum::Router;
 use livetemplate::{Controller, LiveError, LiveTemplate, PageBuilder, SignedCookieAuth};
 use serde::Serialize;
 
-use crate::examples::realtime;
+use crate::examples::{lists, realtime};
 
 /// An example's categories, in the order the index shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Category {
+    /// Lists of rows: deleting, loading more, reordering, 10,000 rows.
+    Lists,
     /// Server push, several tabs, several users, several instances.
     RealTime,
 }
 
 impl Category {
     /// Every category, in the index's order.
-    pub const ALL: &'static [Category] = &[Category::RealTime];
+    pub const ALL: &'static [Category] = &[Category::Lists, Category::RealTime];
 
     /// The name people read.
     pub fn name(self) -> &'static str {
         match self {
+            Category::Lists => "Lists & Data",
             Category::RealTime => "Real-Time & Multi-User",
         }
     }
@@ -29,6 +32,7 @@ impl Category {
     /// The first part of its examples' paths.
     pub fn slug(self) -> &'static str {
         match self {
+            Category::Lists => "lists",
             Category::RealTime => "realtime",
         }
     }
@@ -103,6 +107,12 @@ impl Example {
 
 /// Every example, in the order the index shows them.
 pub const EXAMPLES: &[Example] = &[
+    lists::delete_row::EXAMPLE,
+    lists::click_to_load::EXAMPLE,
+    lists::infinite_scroll::EXAMPLE,
+    lists::value_select::EXAMPLE,
+    lists::sortable::EXAMPLE,
+    lists::large_table::EXAMPLE,
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,
