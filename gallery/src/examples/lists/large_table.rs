@@ -222,7 +222,8 @@ pub const EXAMPLE: Example = Example {
     summary: "10,000 keyed rows. Deleting one sends [\"r\", key] (a few dozen bytes), renaming one sends [\"u\", key, {changed cells}], \
               an added row goes in with [\"p\", row], a sort sends [\"o\", keys]; the stock client applies each to the rows it names, \
               so the page answers as fast with 10,000 rows as with ten.",
-    try_it: "Delete row 9,998: it goes at once, the count says 9,999. Click Rename on a row, type a name, press Enter. Type \"ada\" in the filter, sort by Score, add a row with your name — it appears at the top.",
+    try_it: "Delete row 9,998: it goes at once and the count says 9,999. Click Rename on a row, type a name, press Enter. \
+             Add a row with your name: it appears at the top. Sort by Score (click again to reverse), then type \"ada\" in the filter.",
     template: "lists/large-table.html",
     sign_in: false,
     source: crate::this_file!(),
