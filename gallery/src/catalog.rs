@@ -6,25 +6,28 @@ use axum::Router;
 use livetemplate::{Controller, LiveError, LiveTemplate, PageBuilder, SignedCookieAuth};
 use serde::Serialize;
 
-use crate::examples::{forms, realtime};
+use crate::examples::{forms, lists, realtime};
 
 /// An example's categories, in the order the index shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Category {
     /// Forms people fill in and edit: validation, bulk changes, resets.
     Forms,
+    /// Lists of rows: deleting, loading more, reordering, 10,000 rows.
+    Lists,
     /// Server push, several tabs, several users, several instances.
     RealTime,
 }
 
 impl Category {
     /// Every category, in the index's order.
-    pub const ALL: &'static [Category] = &[Category::Forms, Category::RealTime];
+    pub const ALL: &'static [Category] = &[Category::Forms, Category::Lists, Category::RealTime];
 
     /// The name people read.
     pub fn name(self) -> &'static str {
         match self {
             Category::Forms => "Forms & Editing",
+            Category::Lists => "Lists & Data",
             Category::RealTime => "Real-Time & Multi-User",
         }
     }
@@ -33,6 +36,7 @@ impl Category {
     pub fn slug(self) -> &'static str {
         match self {
             Category::Forms => "forms",
+            Category::Lists => "lists",
             Category::RealTime => "realtime",
         }
     }
@@ -113,6 +117,12 @@ pub const EXAMPLES: &[Example] = &[
     forms::bulk_update::EXAMPLE,
     forms::reset_input::EXAMPLE,
     forms::preserve_inputs::EXAMPLE,
+    lists::delete_row::EXAMPLE,
+    lists::click_to_load::EXAMPLE,
+    lists::infinite_scroll::EXAMPLE,
+    lists::value_select::EXAMPLE,
+    lists::sortable::EXAMPLE,
+    lists::large_table::EXAMPLE,
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,

@@ -150,6 +150,67 @@ async fn script(example: &Example, server: &TestServer) {
             t2.click("ping").await.unwrap();
             t1.wait_for_text("ping from instance").await.unwrap();
         }
+        "delete-row" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.act("delete", json!({ "value": 2 })).await.unwrap();
+            tab.click("undo").await.unwrap();
+            for id in 1..=6 {
+                tab.act("delete", json!({ "value": id })).await.unwrap();
+            }
+            tab.wait_for_text("Nobody left.").await.unwrap();
+            tab.click("restore").await.unwrap();
+        }
+        "click-to-load" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            while tab.html().contains("name=\"loadMore\"") {
+                tab.click("loadMore").await.unwrap();
+            }
+            assert!(tab.has_text("Showing 45 of 45 orders."), "{}", tab.text());
+        }
+        "infinite-scroll" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            for _ in 0..2 {
+                tab.act("load_more", json!({})).await.unwrap();
+            }
+            tab.wait_for_text("60 of 200 commits loaded.")
+                .await
+                .unwrap();
+        }
+        "value-select" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.act("change", json!({ "country": "Japan" }))
+                .await
+                .unwrap();
+            tab.act("change", json!({ "city": "Kyoto" })).await.unwrap();
+            tab.wait_for_text("About 1.5 million people live in Kyoto, Japan.")
+                .await
+                .unwrap();
+            tab.act("change", json!({ "country": "Kenya" }))
+                .await
+                .unwrap();
+        }
+        "sortable" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            let drop = json!({ "dragSourceKey": "6", "dragTargetKey": "2" });
+            tab.act("reorder", drop).await.unwrap();
+            tab.act("move", json!({ "value": 1, "by": 1 }))
+                .await
+                .unwrap();
+            tab.click("reset").await.unwrap();
+        }
+        "large-table" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.act("delete", json!({ "value": 9998 })).await.unwrap();
+            tab.act("edit", json!({ "value": 10 })).await.unwrap();
+            tab.act("rename", json!({ "value": 10, "name": "Zed <Z>" }))
+                .await
+                .unwrap();
+            let row = json!({ "name": "New", "email": "new@example.com" });
+            tab.act("add", row).await.unwrap();
+            tab.act("sort", json!({ "value": "score" })).await.unwrap();
+            tab.act("change", json!({ "filter": "zed" })).await.unwrap();
+            tab.wait_for_text("Showing 1 of 10000 rows.").await.unwrap();
+        }
         other => panic!("example {other:?} has no conformance script: add one here"),
     }
 }

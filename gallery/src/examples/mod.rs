@@ -2,4 +2,5 @@
 //! controller, its state, and how its page is mounted.
 
 pub mod forms;
+pub mod lists;
 pub mod realtime;

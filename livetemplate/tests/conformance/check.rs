@@ -117,9 +117,15 @@ fn range(old: &Range, new: &Range, change: &Value, path: &str) -> Result<(), Str
     let (old_keys, old_numbered) = unstable::row_keys(old);
     let (new_keys, new_numbered) = unstable::row_keys(new);
     let Some(ops) = change.as_array() else {
-        // Whole: fine unless the list kept some rows, keyed the same way.
+        // Whole: fine unless the list kept some rows, keyed the same way —
+        // or lost more rows than it has (then whole may be the smaller).
         let kept = old_keys.iter().any(|k| new_keys.contains(k));
-        return if old.statics == new.statics && old_numbered == new_numbered && kept {
+        let removed = old_keys.iter().filter(|k| !new_keys.contains(k)).count();
+        return if old.statics == new.statics
+            && old_numbered == new_numbered
+            && kept
+            && removed <= new_keys.len()
+        {
             Err(format!("{path}: list sent whole though rows were kept"))
         } else {
             Ok(())
