@@ -168,10 +168,15 @@
       }
       details.append(list);
     }
-    const pre = document.createElement("pre");
-    pre.tabIndex = 0; // it may scroll: reachable by keyboard
-    pre.textContent = json;
-    details.append(pre);
+    // The JSON is drawn when asked for: a long list of frames stays light,
+    // and the page's text is not repeated in it.
+    details.addEventListener("toggle", () => {
+      if (!details.open || details.querySelector("pre")) return;
+      const pre = document.createElement("pre");
+      pre.tabIndex = 0; // it may scroll: reachable by keyboard
+      pre.textContent = json;
+      details.append(pre);
+    });
     li.append(details);
     return li;
   }

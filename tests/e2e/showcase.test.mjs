@@ -61,14 +61,16 @@ test("the wire panel lists the Server Push ticks, newest first, with their byte 
   await page.getByText("Timer running: 3 / 10s").waitFor({ timeout: 10_000 });
 
   const frames = await eventually(async () => {
+    // Open every frame: its JSON is drawn once it is open.
+    await page.locator("#wire li.frame details:not([open])").evaluateAll((ds) => ds.forEach((d) => { d.open = true; }));
     const all = await page.locator("#wire li.frame").evaluateAll((items) => items.map((li) => ({
       dir: li.dataset.dir,
       bytes: Number(li.dataset.bytes),
       shown: li.querySelector(".bytes").textContent,
       what: li.querySelector(".what").textContent,
-      json: li.querySelector("pre").textContent,
+      json: li.querySelector("pre")?.textContent,
     })));
-    return all.filter((f) => f.what.startsWith("push")).length >= 3 && all;
+    return all.filter((f) => f.what.startsWith("push")).length >= 3 && all.every((f) => f.json) && all;
   }, 5_000, "three pushed ticks in the panel");
   const ticks = frames.filter((f) => f.dir === "in" && f.what.startsWith("push"));
   // Newest first: the first pushed frame listed carries the latest second.
