@@ -184,7 +184,8 @@
   // ---- flashing what the server changed ----------------------------------
 
   function flash(el) {
-    if (!el || el.nodeType !== 1 || el.matches("[data-lvt-id]")) return;
+    // Not the wrapper itself, nor what the page's own scripts own (lvt-ignore).
+    if (!el || el.nodeType !== 1 || el.matches("[data-lvt-id]") || el.closest("[lvt-ignore]")) return;
     el.classList.remove("lvt-changed");
     void el.offsetWidth; // restart the animation
     el.classList.add("lvt-changed");
