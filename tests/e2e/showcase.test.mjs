@@ -150,6 +150,26 @@ test("the webhook page sends its signed POST from a button", async () => {
   await page.context().close();
 });
 
+test("source panels: the template first, the controller second, collapsible, with a Copy button", async () => {
+  const page = await newPage();
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await open(page, "/realtime/chat");
+  const summaries = await page.locator(".sources details > summary").allInnerTexts();
+  assert.match(summaries[0], /^Template templates\/realtime\/chat\.html/);
+  assert.match(summaries[1], /^Controller gallery\/src\/examples\/realtime\/chat\.rs/);
+  assert.ok(summaries.some((s) => /^Included templates\/partials\/sign-in\.html/.test(s)), summaries.join(" | "));
+  assert.match(await page.locator(".routes").innerText(), /POST \/auth\/sign-in/);
+  const template = page.locator(".sources details").first();
+  await template.getByRole("button", { name: "Copy" }).click();
+  await template.getByRole("button", { name: "Copied" }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, await template.locator("pre code").textContent());
+  assert.match(copied, /^<article class="chat">/);
+  await template.locator("summary").click();
+  assert.equal(await template.locator("pre").isVisible(), false, "collapsed");
+  await page.context().close();
+});
+
 test("previous and next walk each category, both ways", async () => {
   const { catalog } = await allPages();
   const page = await newPage();
