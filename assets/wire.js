@@ -64,6 +64,11 @@
       return;
     }
     if (node && typeof node === "object") {
+      if (Array.isArray(node.d)) {
+        // A whole list (its statics and items), as sent when it first shows.
+        found.ops.push(`a list of ${node.d.length} item${node.d.length === 1 ? "" : "s"}`);
+        return;
+      }
       for (const [key, value] of Object.entries(node)) if (key !== "s" && key !== "m") walk(value, found);
     }
   }
@@ -98,9 +103,10 @@
     walk(msg.tree, found);
     const errors = Object.keys(msg.meta?.errors ?? {});
     const origin = msg.meta?.action ? `reply to “${msg.meta.action}”` : "push";
-    let change = found.values || found.ops.length
-      ? `${found.values} value${found.values === 1 ? "" : "s"}${found.ops.length ? `, ${found.ops.length} list op${found.ops.length === 1 ? "" : "s"}` : ""}`
-      : "nothing changed";
+    const parts = [];
+    if (found.values) parts.push(`${found.values} value${found.values === 1 ? "" : "s"}`);
+    if (found.ops.length) parts.push(`${found.ops.length} list op${found.ops.length === 1 ? "" : "s"}`);
+    let change = parts.length ? parts.join(", ") : "nothing changed";
     if (msg.tree && msg.tree.s) change = "whole page";
     return { what: `${origin}: ${change}${errors.length ? ` · errors: ${errors.join(", ")}` : ""}`, ops: found.ops, json };
   }

@@ -146,6 +146,13 @@ test("the webhook page sends its signed POST from a button", async () => {
   await page.getByRole("button", { name: "Send the webhook" }).click();
   await page.locator(".toast", { hasText: "Deploy finished" }).waitFor({ timeout: 3_000 });
   await page.getByText('HTTP 200: {"delivered":1}').waitFor();
+  // A second one is prepended: on the wire, the list operation is spelled out.
+  await page.getByRole("button", { name: "Send the webhook" }).click();
+  await eventually(async () => (await page.locator(".toast").count()) === 2, 3_000, "two toasts");
+  const push = page.locator("#wire li.frame", { hasText: "push: 1 list op" }).first();
+  await push.locator("summary").click();
+  assert.deepEqual(await push.locator(".ops li").allInnerTexts(), ["prepend 1 item"]);
+  assert.match(await push.locator("pre").innerText(), /"p",/);
   assert.match(await page.locator("pre.command").innerText(), /curl -X POST/);
   await page.context().close();
 });
