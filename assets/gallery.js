@@ -28,6 +28,7 @@
     clearTimeout(offlineTimer);
     show("live");
     if (embedded) tellParent({ connected: true });
+    else countTabs();
   }, true);
   document.addEventListener("lvt:disconnected", () => {
     socketOpen = false;
@@ -169,7 +170,7 @@
       else a.closest("[data-second-user-fallback]")?.remove();
     }
     if (!embedded) {
-      countTabs();
+      // Counted once this tab is connected (it counts itself), then every 2 s.
       setInterval(countTabs, 2000);
       document.addEventListener("visibilitychange", countTabs);
     }

@@ -64,6 +64,11 @@
       return;
     }
     if (node && typeof node === "object") {
+      if (Array.isArray(node.d)) {
+        // A whole list (its statics and items), as sent when it first shows.
+        found.ops.push(`a list of ${node.d.length} item${node.d.length === 1 ? "" : "s"}`);
+        return;
+      }
       for (const [key, value] of Object.entries(node)) if (key !== "s" && key !== "m") walk(value, found);
     }
   }
@@ -98,9 +103,10 @@
     walk(msg.tree, found);
     const errors = Object.keys(msg.meta?.errors ?? {});
     const origin = msg.meta?.action ? `reply to “${msg.meta.action}”` : "push";
-    let change = found.values || found.ops.length
-      ? `${found.values} value${found.values === 1 ? "" : "s"}${found.ops.length ? `, ${found.ops.length} list op${found.ops.length === 1 ? "" : "s"}` : ""}`
-      : "nothing changed";
+    const parts = [];
+    if (found.values) parts.push(`${found.values} value${found.values === 1 ? "" : "s"}`);
+    if (found.ops.length) parts.push(`${found.ops.length} list op${found.ops.length === 1 ? "" : "s"}`);
+    let change = parts.length ? parts.join(", ") : "nothing changed";
     if (msg.tree && msg.tree.s) change = "whole page";
     return { what: `${origin}: ${change}${errors.length ? ` · errors: ${errors.join(", ")}` : ""}`, ops: found.ops, json };
   }
@@ -168,10 +174,15 @@
       }
       details.append(list);
     }
-    const pre = document.createElement("pre");
-    pre.tabIndex = 0; // it may scroll: reachable by keyboard
-    pre.textContent = json;
-    details.append(pre);
+    // The JSON is drawn when asked for: a long list of frames stays light,
+    // and the page's text is not repeated in it.
+    details.addEventListener("toggle", () => {
+      if (!details.open || details.querySelector("pre")) return;
+      const pre = document.createElement("pre");
+      pre.tabIndex = 0; // it may scroll: reachable by keyboard
+      pre.textContent = json;
+      details.append(pre);
+    });
     li.append(details);
     return li;
   }
@@ -179,7 +190,8 @@
   // ---- flashing what the server changed ----------------------------------
 
   function flash(el) {
-    if (!el || el.nodeType !== 1 || el.matches("[data-lvt-id]")) return;
+    // Not the wrapper itself, nor what the page's own scripts own (lvt-ignore).
+    if (!el || el.nodeType !== 1 || el.matches("[data-lvt-id]") || el.closest("[lvt-ignore]")) return;
     el.classList.remove("lvt-changed");
     void el.offsetWidth; // restart the animation
     el.classList.add("lvt-changed");

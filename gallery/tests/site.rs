@@ -451,7 +451,7 @@ async fn a_category_path_lists_its_examples_and_example_pages_link_their_neighbo
         .await
         .unwrap();
     for text in [
-        r#"<a href="&#x2f;realtime">Real-Time &amp; Multi-User</a>"#,
+        r#"<a href="/realtime">Real-Time &amp; Multi-User</a>"#,
         r#"rel="prev" href="&#x2f;realtime&#x2f;server-push""#,
         r#"rel="next" href="&#x2f;realtime&#x2f;dashboard""#,
     ] {
@@ -466,7 +466,7 @@ async fn the_readme_is_a_page_and_the_footer_links_the_json_and_metrics() {
     assert_eq!(readme.status, 200);
     assert!(readme.body.contains("<h1>LiveTemplate for Rust</h1>"));
     let footer = &readme.body[readme.body.find("<footer>").unwrap()..];
-    assert!(footer.contains("&#x2f;api&#x2f;index.json") && footer.contains("&#x2f;metrics"));
+    assert!(footer.contains(r#"href="/api/index.json""#) && footer.contains(r#"href="/metrics""#));
 }
 
 #[tokio::test]

@@ -61,14 +61,16 @@ test("the wire panel lists the Server Push ticks, newest first, with their byte 
   await page.getByText("Timer running: 3 / 10s").waitFor({ timeout: 10_000 });
 
   const frames = await eventually(async () => {
+    // Open every frame: its JSON is drawn once it is open.
+    await page.locator("#wire li.frame details:not([open])").evaluateAll((ds) => ds.forEach((d) => { d.open = true; }));
     const all = await page.locator("#wire li.frame").evaluateAll((items) => items.map((li) => ({
       dir: li.dataset.dir,
       bytes: Number(li.dataset.bytes),
       shown: li.querySelector(".bytes").textContent,
       what: li.querySelector(".what").textContent,
-      json: li.querySelector("pre").textContent,
+      json: li.querySelector("pre")?.textContent,
     })));
-    return all.filter((f) => f.what.startsWith("push")).length >= 3 && all;
+    return all.filter((f) => f.what.startsWith("push")).length >= 3 && all.every((f) => f.json) && all;
   }, 5_000, "three pushed ticks in the panel");
   const ticks = frames.filter((f) => f.dir === "in" && f.what.startsWith("push"));
   // Newest first: the first pushed frame listed carries the latest second.
@@ -144,7 +146,34 @@ test("the webhook page sends its signed POST from a button", async () => {
   await page.getByRole("button", { name: "Send the webhook" }).click();
   await page.locator(".toast", { hasText: "Deploy finished" }).waitFor({ timeout: 3_000 });
   await page.getByText('HTTP 200: {"delivered":1}').waitFor();
+  // A second one is prepended: on the wire, the list operation is spelled out.
+  await page.getByRole("button", { name: "Send the webhook" }).click();
+  await eventually(async () => (await page.locator(".toast").count()) === 2, 3_000, "two toasts");
+  const push = page.locator("#wire li.frame", { hasText: "push: 1 list op" }).first();
+  await push.locator("summary").click();
+  assert.deepEqual(await push.locator(".ops li").allInnerTexts(), ["prepend 1 item"]);
+  assert.match(await push.locator("pre").innerText(), /"p",/);
   assert.match(await page.locator("pre.command").innerText(), /curl -X POST/);
+  await page.context().close();
+});
+
+test("source panels: the template first, the controller second, collapsible, with a Copy button", async () => {
+  const page = await newPage();
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await open(page, "/realtime/chat");
+  const summaries = await page.locator(".sources details > summary").allInnerTexts();
+  assert.match(summaries[0], /^Template templates\/realtime\/chat\.html/);
+  assert.match(summaries[1], /^Controller gallery\/src\/examples\/realtime\/chat\.rs/);
+  assert.ok(summaries.some((s) => /^Included templates\/partials\/sign-in\.html/.test(s)), summaries.join(" | "));
+  assert.match(await page.locator(".routes").innerText(), /POST \/auth\/sign-in/);
+  const template = page.locator(".sources details").first();
+  await template.getByRole("button", { name: "Copy" }).click();
+  await template.getByRole("button", { name: "Copied" }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, await template.locator("pre code").textContent());
+  assert.match(copied, /^<article class="chat">/);
+  await template.locator("summary").click();
+  assert.equal(await template.locator("pre").isVisible(), false, "collapsed");
   await page.context().close();
 });
 

@@ -165,7 +165,7 @@ pub const EXAMPLE: Example = Example {
     slug: "chat",
     title: "Chat with Presence",
     summary: "A chat room for signed-in people, with who is here, updated live for everyone.",
-    try_it: "Sign in, open the split view and sign in with another name on the right: messages and the who-is-here list update on both sides.",
+    try_it: "Sign in, open the split view and sign in with another name in its second frame: messages and the who-is-here list update for both.",
     template: "realtime/chat.html",
     sign_in: true,
     source: crate::this_file!(),

@@ -79,7 +79,7 @@ pub const EXAMPLE: Example = Example {
     slug: "cross-tab",
     title: "Cross-Tab Sync",
     summary: "Three panels: a count every tab of your browser keeps in step, a wave only the other tabs receive, and a ring that reaches every tab.",
-    try_it: "Open the split view. Click +1 on one side: both show the new count. Wave: the other tabs count a wave. Ring: every tab rings. A private window stays separate.",
+    try_it: "Open the split view. Click +1 in one frame: all show the new count. Wave: the other tabs count a wave. Ring: every tab rings. A private window stays separate.",
     template: "realtime/cross-tab.html",
     sign_in: false,
     source: crate::this_file!(),

@@ -111,13 +111,17 @@ fn scale(values: &[f64]) -> f64 {
 }
 
 /// `x,y` points of `values` scaled into a 240×60 box (0 at the bottom,
-/// `top` at the top).
+/// `top` at the top), the newest at the right edge ("now").
 fn polyline(values: &[f64], top: f64) -> String {
     let step = 240.0 / (HISTORY - 1) as f64;
+    let first = HISTORY.saturating_sub(values.len());
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.0},{:.1}", i as f64 * step, 60.0 - v / top * 60.0))
+        .map(|(i, v)| {
+            let x = (first + i) as f64 * step;
+            format!("{x:.0},{:.1}", 60.0 - v / top * 60.0)
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

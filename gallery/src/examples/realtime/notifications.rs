@@ -132,7 +132,7 @@ pub const EXAMPLE: Example = Example {
     slug: "notifications",
     title: "Notifications",
     summary: "Send a message to someone by name: it pops up in every tab that person has open, in any browser.",
-    try_it: "Sign in as ana, open the split view and sign in as ben on the right. Send to ben: only ben's side shows it.",
+    try_it: "Sign in as ana, open the split view and sign in as ben in its second frame. Send to ben: only ben's frame shows it.",
     template: "realtime/notifications.html",
     sign_in: true,
     source: crate::this_file!(),

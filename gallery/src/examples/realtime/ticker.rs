@@ -64,7 +64,7 @@ pub const EXAMPLE: Example = Example {
     slug: "ticker",
     title: "Ticker",
     summary: "A counter that ticks once a second in every tab of your browser at once; Reset sets them all back to 0.",
-    try_it: "Watch it count and click Reset. Open the split view: both sides tick together, and Reset on one resets both.",
+    try_it: "Watch it count and click Reset. Open the split view: every frame ticks together, and Reset in one resets all.",
     template: "realtime/ticker.html",
     sign_in: false,
     source: crate::this_file!(),
