@@ -57,7 +57,9 @@ async fn main() -> std::process::ExitCode {
             shutdown_grace: seconds(args.shutdown_grace),
         },
     };
-    match gallery::serve(&args.addr, &config, livetemplate::shutdown_signal()).await {
+    // Caught from now on, so a SIGTERM during start-up also exits cleanly.
+    let shutdown = livetemplate::shutdown_signal();
+    match gallery::serve(&args.addr, &config, shutdown).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gallery: {e}");

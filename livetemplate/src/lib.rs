@@ -62,7 +62,11 @@
 //!   through [`Controller::SYNC_TABS`], [`Context::broadcast_action`] and
 //!   topics ([`Context::subscribe`], [`Context::publish`]).
 //! - **What survives a reload**: [`Controller::PERSIST`] names state fields
-//!   kept per page and group in a [`Store`] ([`MemoryStore`] by default).
+//!   kept per page and group in a [`Store`] ([`MemoryStore`] by default,
+//!   bounded: idle entries expire, the least recently used go first).
+//! - **Serving**: [`LiveTemplate::serve`] serves the app's router with
+//!   [`Timeouts`] against slow clients and a shutdown that ends within its
+//!   grace period ([`shutdown_signal`] for Ctrl-C and `SIGTERM`).
 //! - **Requests from elsewhere**: the WebSocket and every state-changing
 //!   POST must come from this site (`Origin`, else `Referer`, same scheme;
 //!   [`Builder::allow_origin`] for others), and the runtime answers only to

@@ -122,6 +122,15 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A new browser for a server at `addr` started some other way (with
+    /// [`LiveTemplate::serve`](crate::LiveTemplate::serve), say).
+    pub fn at(addr: SocketAddr) -> Browser {
+        Browser {
+            addr,
+            cookies: Vec::new(),
+        }
+    }
+
     /// The `Cookie` header this browser sends, if it has cookies.
     fn cookie_header(&self) -> Option<String> {
         (!self.cookies.is_empty()).then(|| {

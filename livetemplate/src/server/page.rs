@@ -306,7 +306,17 @@ async fn post_page<C: Controller>(
     // Mounting may wait for the store, so it happens outside the lock.
     let mut mounted = None;
     let update = loop {
-        if mounted.is_none() && !page.lock_views().contains(&group) {
+        let needs_view = mounted.is_none() && {
+            let mut views = page.lock_views();
+            views.expire();
+            if !views.contains(&group) && views.len() >= shared.http_views.max {
+                drop(views);
+                // Full: nothing to mount for (and a flood mounts nothing).
+                return finish(views_full(), new_session);
+            }
+            !views.contains(&group)
+        };
+        if needs_view {
             let headers = Arc::new(headers.clone());
             match dispatch.mount(query.clone(), &headers, &identity).await {
                 Ok(state) => mounted = Some(state),

@@ -1,0 +1,125 @@
+//! `LiveTemplate::serve`: pages and their WebSockets served, slow requests
+//! cut off, and a shutdown that ends within its grace period whatever the
+//! clients do.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{templates, Counter};
+use livetemplate::testing::Browser;
+use livetemplate::LiveTemplate;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// The counter served by `live.serve` with `timeouts`; stops when the
+/// sender is used. Returns the address and the server's task.
+async fn start(
+    timeouts: livetemplate::Timeouts,
+) -> (
+    std::net::SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let live = LiveTemplate::new(templates());
+    let app = axum::Router::new()
+        .route(
+            "/counter",
+            live.page("counter.html", Counter::default())
+                .build()
+                .unwrap(),
+        )
+        .merge(live.routes());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = live
+        .serve(listener, app)
+        .timeouts(timeouts)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+    (addr, stop, tokio::spawn(async move { server.await }))
+}
+
+/// Reads until the server closes; what it sent.
+async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "not closed within 5 s");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn half_a_body(addr: std::net::SocketAddr) -> String {
+    format!(
+        "POST /counter HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Cookie: livetemplate-id=slow\r\nContent-Length: 100\r\n\r\n{{\"action\""
+    )
+}
+
+#[tokio::test]
+async fn pages_and_their_websockets_are_served() {
+    let (addr, stop, server) = start(Default::default()).await;
+    let mut browser = Browser::at(addr);
+    let mut tab = browser.open("/counter").await.unwrap();
+    tab.click("increment").await.unwrap();
+    assert!(tab.has_text("Count: 1"));
+    // Shutting down closes the live connection.
+    stop.send(()).unwrap();
+    assert!(tab.next_frame().await.is_err(), "the socket was closed");
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+}
+
+#[tokio::test]
+async fn slow_headers_and_bodies_are_cut_off() {
+    let timeouts = livetemplate::Timeouts {
+        header_read: Duration::from_millis(300),
+        body_read: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (addr, _stop, _server) = start(timeouts).await;
+    let mut header = TcpStream::connect(addr).await.unwrap();
+    header
+        .write_all(b"GET /counter HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut body = TcpStream::connect(addr).await.unwrap();
+    body.write_all(half_a_body(addr).as_bytes()).await.unwrap();
+    assert_eq!(read_to_close(&mut header).await, "");
+    let answer = read_to_close(&mut body).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("did not arrive within 300ms"), "{answer}");
+}
+
+#[tokio::test]
+async fn shutdown_ends_within_the_grace_while_a_request_stalls() {
+    let timeouts = livetemplate::Timeouts {
+        shutdown_grace: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (addr, stop, server) = start(timeouts).await;
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
+    stalled
+        .write_all(half_a_body(addr).as_bytes())
+        .await
+        .unwrap();
+    // Served in order: once a later connection is answered, this one is read.
+    let later = Browser::at(addr).request("GET", "/counter", &[], "").await;
+    assert_eq!(later.unwrap().status, 200);
+    let start = tokio::time::Instant::now();
+    stop.send(()).unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        read_to_close(&mut stalled).await,
+        "",
+        "closed, not answered"
+    );
+}
