@@ -132,7 +132,7 @@ pub use server::{
     CLIENT_SCRIPT_PATH, DEFAULT_HANDOFF_TTL, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
     UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
-pub use session::{Job, Session, SessionError, Sessions};
+pub use session::{Job, QuotaScope, Session, SessionError, Sessions, SpawnError};
 pub use store::{Fields, Load, MemoryStore, Store, StoreError};
 pub use template::{TemplateError, Templates, TemplatesBuilder};
 pub use trace::Trace;

@@ -64,7 +64,7 @@ impl Controller for Dashboard {
                     return;
                 }
             }
-        });
+        })?;
         Ok(())
     }
 }

@@ -85,7 +85,7 @@ impl Export {
                 s.export_status = "Complete".into();
                 s.download_url = url;
             });
-        });
+        })?;
         Ok(())
     }
 }
