@@ -138,7 +138,7 @@ pub use server::{
     DEFAULT_HANDOFF_TTL, DEFAULT_MAX_HANDOFF_LINKS, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
     UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
-pub use session::{Job, Session, SessionError, Sessions};
+pub use session::{Job, QuotaScope, Session, SessionError, Sessions, SpawnError};
 pub use store::{
     Fields, Load, MemoryStore, Store, StoreError, DEFAULT_STORE_ENTRIES, DEFAULT_STORE_IDLE,
 };

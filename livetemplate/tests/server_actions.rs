@@ -95,11 +95,11 @@ impl Controller for Board {
                     job.update(|s| s.progress = 1);
                     gate.notified().await;
                     job.update(|s| s.progress += 1);
-                });
+                })?;
                 Ok(())
             })
             .on("holdGroup", |_, _, ctx| {
-                ctx.spawn_for_group(std::future::pending());
+                ctx.spawn_for_group(std::future::pending())?;
                 Ok(())
             })
             .on("fail", |_, _, ctx| {

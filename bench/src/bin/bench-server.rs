@@ -11,6 +11,12 @@
 //! - `/table` (10,000 rows, `toggle`), `/document` (50,000 lines, `edit`)
 //!   and `/list` (the table with 1,000 rows, for the browser): big pages.
 //! - `/state-bytes/{page}`: the size of a page's starting state as JSON.
+//! - `/feed`: a live page showing a text; `POST /feed/{group}` pushes a new
+//!   4 KiB text to every feed connection of that session group (cookie
+//!   `livetemplate-id`), for the slow-reader probe.
+//! - `/gauges`: live connections and tasks (`connections tasks`).
+//! - `/counter`'s `hold` action starts a task that lives as long as its
+//!   connection, for the churn soak.
 //!
 //! Every response is cross-origin isolated (COOP + COEP), so a browser
 //! measuring a page gets `performance.now()` at its finest resolution.
@@ -40,6 +46,13 @@ struct Args {
     redis_url: Option<String>,
     #[arg(long, default_value = "bench")]
     instance_name: String,
+    /// Actions per second and burst per connection, as `50,100`; without
+    /// it, no limit (the round-trip figures send as fast as replies come).
+    #[arg(long)]
+    rate_limit: Option<String>,
+    /// Seconds a write may make no progress before the connection closes.
+    #[arg(long, default_value_t = 30)]
+    write_timeout: u64,
 }
 
 struct Counter;
@@ -52,11 +65,57 @@ struct Count {
 impl Controller for Counter {
     type State = Count;
     fn actions(actions: &mut Actions<Self>) {
-        actions.on("increment", |_, s, _| {
-            s.count += 1;
+        actions
+            .on("increment", |_, s, _| {
+                s.count += 1;
+                Ok(())
+            })
+            .on("hold", |_, _, ctx| {
+                ctx.spawn(std::future::pending())?;
+                Ok(())
+            });
+    }
+}
+
+struct Feed;
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct FeedState {
+    n: i64,
+    text: String,
+}
+
+impl Controller for Feed {
+    type State = FeedState;
+    fn actions(actions: &mut Actions<Self>) {
+        actions.on("post", |_, s, ctx| {
+            s.n = ctx.get_int("n").unwrap_or_default();
+            s.text = ctx.get_string("text").unwrap_or_default();
             Ok(())
         });
     }
+}
+
+const FEED: &str = r#"<p>Post {{ n }}</p><pre>{{ text }}</pre>"#;
+
+/// Pushes post `n` (the body) with a 4 KiB text to a group's feed tabs.
+async fn feed(
+    State(sessions): State<Sessions>,
+    Path(group): Path<String>,
+    body: String,
+) -> impl IntoResponse {
+    let n: i64 = body.trim().parse().unwrap_or(0);
+    let text = format!("{n:08} {}", "lorem ipsum ".repeat(340));
+    let reached = sessions
+        .group(&group)
+        .trigger_action("post", serde_json::json!({ "n": n, "text": text }))
+        .unwrap_or(0);
+    reached.to_string()
+}
+
+/// `connections tasks`, as the runtime counts them now.
+async fn gauges(State(metrics): State<Arc<Metrics>>) -> String {
+    format!("{} {}", metrics.connections(), metrics.tasks())
 }
 
 struct Fanout;
@@ -179,11 +238,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "fanout.html" => Some(FANOUT.into()),
         "table.html" => Some(TABLE_TEMPLATE.into()),
         "document.html" => Some(DOCUMENT_TEMPLATE.into()),
+        "feed.html" => Some(FEED.into()),
         _ => None,
     });
     let mut live = LiveTemplate::builder(templates)
         .instance_name(args.instance_name)
-        .allow_topics(|_, topic| topic == "all");
+        .allow_topics(|_, topic| topic == "all")
+        .write_timeout(std::time::Duration::from_secs(args.write_timeout));
+    live = match args.rate_limit.as_deref().and_then(|r| r.split_once(',')) {
+        Some((rate, burst)) => live.rate_limit(rate.parse()?, burst.parse()?),
+        None => live.no_rate_limit(),
+    };
     if let Some(url) = &args.redis_url {
         let redis = livetemplate::redis::Redis::connect(url).await?;
         live = live.bus(redis.bus()).store(redis.store());
@@ -213,6 +278,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?,
         )
         .route("/state-bytes/{page}", get(state_bytes))
+        .route("/feed", live.page("feed.html", Feed).build()?)
+        .route("/feed/{group}", post(feed).with_state(live.sessions()))
+        .route("/gauges", get(gauges).with_state(live.metrics()))
         .route("/publish", post(publish).with_state(live.sessions()))
         .route("/echo", get(echo))
         .route("/answer-time", get(answer_time).with_state(live.metrics()))

@@ -7,10 +7,14 @@
 //! cargo run --release -p lvt-bench --bin lvt-load -- --only fanout --connections 1000,10000
 //! cargo run --release -p lvt-bench --bin lvt-load -- --only big   # big pages, end to end
 //! cargo run --release -p lvt-bench --bin lvt-load -- --only tabs  # big pages, memory per tab
+//! cargo run --release -p lvt-bench --bin lvt-load -- --only reliability  # stall, flood, churn
 //! ```
+//!
+//! The reliability probes (`stall`, `flood`, `churn`) run only when named:
+//! the churn soak alone takes ten minutes by default.
 
 use clap::Parser;
-use lvt_bench::load::{big, fanout, figures, redis, rtt, tabs, Error, Server, WRAP};
+use lvt_bench::load::{big, churn, fanout, figures, redis, rtt, stall, tabs, Error, Server, WRAP};
 
 #[derive(Parser)]
 struct Args {
@@ -38,6 +42,27 @@ struct Args {
     /// wrapper, not the server.
     #[arg(long, value_delimiter = ' ')]
     wrap: Vec<String>,
+    /// Stalled sockets in the slow-reader probe.
+    #[arg(long, default_value_t = 100)]
+    stalled: usize,
+    /// Seconds the slow-reader probe pushes for.
+    #[arg(long, default_value_t = 60)]
+    stall_seconds: u64,
+    /// The server's write timeout in the slow-reader probe, in seconds.
+    #[arg(long, default_value_t = 30)]
+    write_timeout: u64,
+    /// Seconds each flood lasts.
+    #[arg(long, default_value_t = 20)]
+    flood_seconds: u64,
+    /// Rate limit of the flood probe, `per_second,burst`.
+    #[arg(long, default_value = "50,100")]
+    rate_limit: String,
+    /// Seconds the churn soak lasts.
+    #[arg(long, default_value_t = 600)]
+    churn_seconds: u64,
+    /// Connections opening and closing at once in the churn soak.
+    #[arg(long, default_value_t = 32)]
+    churn_concurrency: usize,
 }
 
 #[tokio::main]
@@ -49,6 +74,34 @@ async fn main() -> Result<(), Error> {
             .as_deref()
             .map_or(true, |only| name.contains(only))
     };
+    // Named probes only: "reliability" names all three.
+    let named = |probe: &str| {
+        args.only
+            .as_deref()
+            .is_some_and(|only| only == "reliability" || probe.contains(only))
+    };
+    if named("stall") || named("flood") || named("churn") {
+        let mut table = stall::table();
+        if named("stall") {
+            stall::stall(
+                args.stalled,
+                args.stall_seconds,
+                args.write_timeout,
+                &mut table,
+            )
+            .await?;
+        }
+        if named("flood") {
+            stall::flood(1, args.flood_seconds, None, &mut table).await?;
+            stall::flood(1, args.flood_seconds, Some(&args.rate_limit), &mut table).await?;
+        }
+        if named("churn") {
+            let soak = std::time::Duration::from_secs(args.churn_seconds);
+            churn::churn(soak, args.churn_concurrency, &mut table).await?;
+        }
+        table.print();
+        return Ok(());
+    }
     let mut table = figures();
     if wants("rtt") {
         let server = Server::start(&[])?;

@@ -3,9 +3,11 @@
 //! and one module per scenario.
 
 pub mod big;
+pub mod churn;
 pub mod fanout;
 pub mod redis;
 pub mod rtt;
+pub mod stall;
 pub mod tabs;
 
 use std::process::{Child, Command, Stdio};
@@ -61,7 +63,20 @@ impl Drop for Proc {
 /// A `bench-server` child process and its address.
 pub struct Server {
     proc: Proc,
+    client: Client,
+}
+
+/// Requests and sockets to a `bench-server`: cheap to clone into tasks.
+#[derive(Clone)]
+pub struct Client {
     addr: String,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }
 
 impl Server {
@@ -103,8 +118,13 @@ impl Server {
         };
         Ok(Server {
             proc: Proc(child),
-            addr,
+            client: Client { addr },
         })
+    }
+
+    /// A client of this server for another task.
+    pub fn handle(&self) -> Client {
+        self.client.clone()
     }
 
     /// CPU time the server process has used (user + system).
@@ -121,6 +141,23 @@ impl Server {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0)
+    }
+}
+
+impl Client {
+    /// The server's address, `host:port`.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Live connections and tasks now (`/gauges`).
+    pub async fn gauges(&self) -> Result<(i64, i64), Error> {
+        let body = self.get("/gauges").await?;
+        let mut n = body.split_whitespace().map(str::parse::<i64>);
+        match (n.next(), n.next()) {
+            (Some(Ok(c)), Some(Ok(t))) => Ok((c, t)),
+            _ => Err(format!("unexpected /gauges answer {body:?}").into()),
+        }
     }
 
     pub async fn socket(&self, path: &str) -> Result<Socket, Error> {

@@ -13,7 +13,9 @@ use serde_json::{Map, Value};
 use super::{ActionError, Controller};
 use crate::identity::Identity;
 use crate::report::error_chain;
-use crate::session::{data_map, Job, Registry, Session, SessionError, Target, TaskScope};
+use crate::session::{
+    data_map, Job, Registry, Session, SessionError, Slot, SpawnError, Target, TaskScope,
+};
 
 /// Which topics a connection may subscribe and publish to.
 pub(crate) type TopicRules = Arc<dyn Fn(&Identity, &str) -> bool + Send + Sync>;
@@ -303,32 +305,47 @@ impl<C: Controller> Context<C> {
     /// Runs `task` in the background, tied to this connection: it is
     /// cancelled (dropped at its next `.await`) when the connection closes,
     /// whether or not it ever checks an error.
-    pub fn spawn<F>(&self, task: F)
+    ///
+    /// Refused with [`SpawnError`] when the connection or its session group
+    /// already runs as many tasks as the [`Builder`](crate::Builder::max_tasks)
+    /// allows; `?` shows the reason as the action's error.
+    pub fn spawn<F>(&self, task: F) -> Result<(), SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.link.tasks.spawn(task);
+        let slot = self.slot(false)?;
+        self.link.tasks.spawn(slot, task);
+        Ok(())
+    }
+
+    /// A slot for one more task (a job when `job`) of this connection.
+    fn slot(&self, job: bool) -> Result<Slot, SpawnError> {
+        let group: Arc<str> = Arc::from(self.link.identity.group.as_str());
+        let quotas = &self.link.registry.quotas;
+        quotas.take(&self.link.tasks.counts, &group, job)
     }
 
     /// Runs `task` in the background for the whole session group: it ends
     /// when the group's last connection closes (or the server stops). Over
     /// HTTP, with no connection to tie it to, it is tied to this request's
-    /// scope like [`spawn`](Self::spawn).
-    pub fn spawn_for_group<F>(&self, task: F)
+    /// scope like [`spawn`](Self::spawn). Capped like `spawn`.
+    pub fn spawn_for_group<F>(&self, task: F) -> Result<(), SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        let slot = self.slot(false)?;
         match self.link.registry.group_token(&self.link.identity.group) {
-            Some(token) => self.link.tasks.spawn_until(token, task),
-            None => self.link.tasks.spawn(task),
+            Some(token) => self.link.tasks.spawn_until(token, slot, task),
+            None => self.link.tasks.spawn(slot, task),
         }
+        Ok(())
     }
 
     /// Runs `task` for the whole session group, like
     /// [`spawn_for_group`](Self::spawn_for_group), unless a task of the
     /// group started under the same `name` is still running: one timer per
-    /// group however many tabs open. True when it started `task`.
-    pub fn spawn_once_for_group<F>(&self, name: &str, task: F) -> bool
+    /// group however many tabs open. `Ok(true)` when it started `task`.
+    pub fn spawn_once_for_group<F>(&self, name: &str, task: F) -> Result<bool, SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -336,17 +353,18 @@ impl<C: Controller> Context<C> {
         let group = &self.link.identity.group;
         let Some(token) = registry.group_token(group) else {
             // Over HTTP there is no group to share a task with.
-            self.link.tasks.spawn(task);
-            return true;
+            self.spawn(task)?;
+            return Ok(true);
         };
         let Some(claim) = registry.claim_group_task(group, name) else {
-            return false;
+            return Ok(false);
         };
-        self.link.tasks.spawn_until(token, async move {
+        let slot = self.slot(false)?;
+        self.link.tasks.spawn_until(token, slot, async move {
             let _claim = claim;
             task.await;
         });
-        true
+        Ok(true)
     }
 
     /// Runs a job off the connection loop, tied to the connection like
@@ -358,15 +376,20 @@ impl<C: Controller> Context<C> {
     /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Export { progress: u8 }
     /// # struct Exporter;
     /// # impl Controller for Exporter { type State = Export; fn actions(_: &mut Actions<Self>) {} }
-    /// fn start(ctx: &mut Context<Exporter>) {
+    /// fn start(ctx: &mut Context<Exporter>) -> Result<(), ActionError> {
     ///     ctx.spawn_job(|job| async move {
     ///         for step in 1..=10u8 {
     ///             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     ///             job.update(move |export| export.progress = step * 10);
     ///         }
-    ///     });
+    ///     })?;
+    ///     Ok(())
     /// }
     /// ```
+    ///
+    /// Jobs are capped per connection, per session group and on the whole
+    /// server (see [`Builder::max_jobs`](crate::Builder::max_jobs)); over a
+    /// cap the job is not started and [`SpawnError`] says why.
     ///
     /// The job changes the controller's own state, and only that: a job
     /// written for another state does not compile.
@@ -378,22 +401,24 @@ impl<C: Controller> Context<C> {
     /// # struct Exporter;
     /// # impl Controller for Exporter { type State = Export; fn actions(_: &mut Actions<Self>) {} }
     /// fn start(ctx: &mut Context<Exporter>) {
-    ///     ctx.spawn_job(|job: Job<Other>| async move {
+    ///     let _ = ctx.spawn_job(|job: Job<Other>| async move {
     ///         job.update(|other| other.done = true);
     ///     });
     /// }
     /// ```
-    pub fn spawn_job<F, Fut>(&self, job: F)
+    pub fn spawn_job<F, Fut>(&self, job: F) -> Result<(), SpawnError>
     where
         F: FnOnce(Job<C::State>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        let slot = self.slot(true)?;
         let handle = Job {
             registry: self.link.registry.clone(),
             conn: self.link.conn,
             state: PhantomData,
         };
-        self.link.tasks.spawn(job(handle));
+        self.link.tasks.spawn(slot, job(handle));
+        Ok(())
     }
 }
 

@@ -24,6 +24,14 @@ pub enum ActionError {
     },
 }
 
+/// A background task that could not start fails the action, with the
+/// reason for the person using the page (`errors._general`).
+impl From<crate::session::SpawnError> for ActionError {
+    fn from(e: crate::session::SpawnError) -> ActionError {
+        ActionError::General(e.to_string())
+    }
+}
+
 impl ActionError {
     /// A general error with this message.
     pub fn msg(message: impl Into<String>) -> ActionError {

@@ -285,6 +285,7 @@ impl<C: Controller> Dispatch<C> {
         }
         // The rows' numbers are the tree's own history, not the state's.
         view.rendered = Some(print ^ diff::numbers_print(&tree));
+        view.stale = false;
         view.retired_tree = view.tree.replace(Arc::new(tree));
         update
     }
@@ -500,6 +501,9 @@ impl<C: Controller> Dispatch<C> {
             tracing::error!(error = %e, "render failed after action");
             ActionError::msg("the page could not be rendered")
         };
+        if view.defer {
+            return self.accept_later(view, next, errors, flash, group);
+        }
         // One serialization serves the template and the persisted fields.
         // Shared while the render reads rows from it.
         let next = Arc::new(next);
@@ -541,6 +545,7 @@ impl<C: Controller> Dispatch<C> {
                 // and shows what this one shows now: its update is this one's.
                 view.retired_tree = view.tree.replace(rendered.tree.clone());
                 view.rendered = Some(rendered.print);
+                view.stale = false;
                 self.metrics.shared_render();
                 return Ok(Update::Frame(rendered.frame.clone()));
             }
@@ -562,10 +567,52 @@ impl<C: Controller> Dispatch<C> {
         Ok(Update::Frame(frame))
     }
 
+    /// [`accept`](Self::accept) for a view whose client cannot take a frame
+    /// now: the state (and its persisted fields) change, the render waits
+    /// for the next frame the client can take — one render however many
+    /// pushes came in between. A state that then fails to render is
+    /// reported by that render.
+    fn accept_later(
+        &self,
+        view: &mut View<C>,
+        next: C::State,
+        errors: Map<String, Value>,
+        flash: Map<String, Value>,
+        group: &str,
+    ) -> Result<Update, ActionError> {
+        let mut next = next;
+        if let Some(persist) = &self.persist {
+            let shared = Arc::new(next);
+            let text = self.state_text(&shared).map_err(|e| {
+                tracing::error!(error = %e, "state did not serialize after action");
+                ActionError::msg("the page could not be rendered")
+            })?;
+            let prints = persist.prints_of(&text);
+            if view.persisted.as_ref() != Some(&prints) {
+                persist.save(group, persist.fields_of(&text));
+                view.persisted = Some(prints);
+            }
+            text.recycle();
+            next = Arc::try_unwrap(shared).unwrap_or_else(|s| C::State::clone(&s));
+        }
+        view.retired = Some(std::mem::replace(&mut view.state, next));
+        view.errors = errors;
+        view.flash = flash;
+        view.stale = true;
+        Ok(Update::Value(Value::Null))
+    }
+
     fn fail(&self, view: &mut View<C>, action: &str, error: ActionError) -> Outcome {
         self.metrics.action_done(false);
         view.errors = error.to_map();
         view.flash.clear();
+        if view.defer {
+            view.stale = true;
+            return Outcome {
+                update: Update::Value(Value::Null),
+                effects: None,
+            };
+        }
         let update = self.refresh(view).unwrap_or_else(|e| {
             tracing::error!(action, error = %e, "render failed");
             Value::Object(Map::new())

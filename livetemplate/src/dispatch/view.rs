@@ -32,6 +32,11 @@ pub(crate) struct View<C: Controller> {
     /// A plain form post (no JavaScript) was answered with a redirect: the
     /// page load that follows shows this view, its errors and flash once.
     pub redirected: bool,
+    /// The client cannot take a frame now (its socket's writer is busy):
+    /// changes are kept, and rendered once it can.
+    pub defer: bool,
+    /// The state changed since `tree` was rendered, unrendered (`defer`).
+    pub stale: bool,
 }
 
 impl<C: Controller> View<C> {
@@ -57,6 +62,8 @@ impl<C: Controller> View<C> {
             retired: None,
             retired_tree: None,
             redirected: false,
+            defer: false,
+            stale: false,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::socket::{Rate, SocketLimits};
 use super::{
     handoff, host, origin, page, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -15,6 +16,7 @@ use crate::cluster::Bus;
 use crate::controller::TopicRules;
 use crate::identity::{Authenticator, Identity};
 use crate::metrics::Metrics;
+use crate::session::Limits;
 use crate::store::{MemoryStore, Store};
 use crate::template::Templates;
 use crate::trace::{Trace, Tracer};
@@ -45,6 +47,8 @@ pub struct Builder {
     handoff_ttl: Duration,
     handoff_limits: handoff::Limits,
     http_views: page::ViewLimits,
+    socket_limits: SocketLimits,
+    task_limits: Limits,
 }
 
 impl fmt::Debug for Builder {
@@ -59,6 +63,8 @@ impl fmt::Debug for Builder {
             .field("handoff_ttl", &self.handoff_ttl)
             .field("handoff_limits", &self.handoff_limits)
             .field("http_views", &self.http_views)
+            .field("socket_limits", &self.socket_limits)
+            .field("task_limits", &self.task_limits)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +86,8 @@ impl Builder {
             handoff_ttl: DEFAULT_HANDOFF_TTL,
             handoff_limits: handoff::Limits::default(),
             http_views: page::ViewLimits::default(),
+            socket_limits: SocketLimits::default(),
+            task_limits: Limits::default(),
         }
     }
 
@@ -283,6 +291,85 @@ impl Builder {
         self
     }
 
+    /// How long a write to a client may make no progress before its
+    /// connection is closed and its tasks end (default 30 s). A client
+    /// that stops reading costs at most two frames meanwhile: pushes for
+    /// it change its state, and it gets one frame with all of them when
+    /// it reads again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .write_timeout(Duration::from_secs(10))
+    ///     .build();
+    /// ```
+    pub fn write_timeout(mut self, timeout: Duration) -> Builder {
+        self.socket_limits.write_timeout = timeout;
+        self
+    }
+
+    /// How many actions one connection may send: `per_second` on average,
+    /// `burst` at once after a quiet spell (default 50 a second, bursts of
+    /// 100). An action over the limit is not run; the client gets
+    /// `meta.errors._rate_limit`. A connection that keeps sending over
+    /// twice the rate for longer than a burst is closed (1008).
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .rate_limit(20, 40)
+    ///     .build();
+    /// ```
+    pub fn rate_limit(mut self, per_second: u32, burst: u32) -> Builder {
+        self.socket_limits.rate = Some(Rate {
+            per_second: f64::from(per_second.max(1)),
+            burst: f64::from(burst.max(1)),
+        });
+        self
+    }
+
+    /// No limit on the actions a connection sends (for tests and trusted
+    /// clients; see [`rate_limit`](Self::rate_limit)).
+    pub fn no_rate_limit(mut self) -> Builder {
+        self.socket_limits.rate = None;
+        self
+    }
+
+    /// The most background tasks ([`Context::spawn`](crate::Context::spawn)
+    /// and its group forms, jobs included) running at once for one
+    /// connection and for one session group (default 64 and 256). Over
+    /// either, a spawn returns [`SpawnError`](crate::SpawnError).
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .max_tasks(8, 32)
+    ///     .build();
+    /// ```
+    pub fn max_tasks(mut self, per_connection: usize, per_group: usize) -> Builder {
+        self.task_limits.tasks_per_connection = per_connection;
+        self.task_limits.tasks_per_group = per_group;
+        self
+    }
+
+    /// The most jobs ([`Context::spawn_job`](crate::Context::spawn_job))
+    /// running at once for one connection, one session group, and the
+    /// whole server (default 8, 32 and 1024).
+    ///
+    /// ```
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .max_jobs(2, 4, 100)
+    ///     .build();
+    /// ```
+    pub fn max_jobs(mut self, per_connection: usize, per_group: usize, total: usize) -> Builder {
+        self.task_limits.jobs_per_connection = per_connection;
+        self.task_limits.jobs_per_group = per_group;
+        self.task_limits.jobs_total = total;
+        self
+    }
+
     /// The runtime, with these settings for good.
     pub fn build(self) -> LiveTemplate {
         let instance = self
@@ -309,6 +396,8 @@ impl Builder {
                 handoffs: handoff::Handoffs::new(self.handoff_limits),
                 handoff_ttl: self.handoff_ttl,
                 http_views: self.http_views,
+                socket_limits: self.socket_limits,
+                task_limits: self.task_limits,
                 page_templates: Mutex::default(),
             }),
         }

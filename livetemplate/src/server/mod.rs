@@ -114,6 +114,10 @@ pub(crate) struct Shared {
     handoff_ttl: std::time::Duration,
     /// Bounds on the views kept for clients acting over HTTP.
     http_views: page::ViewLimits,
+    /// What one connection may cost (write timeout, rate of actions).
+    socket_limits: socket::SocketLimits,
+    /// Caps on background tasks and jobs.
+    task_limits: crate::session::Limits,
     /// The templates of the pages built, for [`LiveTemplate::ready`].
     page_templates: Mutex<Vec<String>>,
 }
@@ -234,7 +238,8 @@ impl LiveTemplate {
     fn registry(&self) -> &Arc<Registry> {
         let shared = &self.inner;
         shared.registry.get_or_init(|| {
-            let registry = Arc::new(Registry::new(shared.instance.clone()));
+            let quotas = crate::session::Quotas::new(shared.task_limits);
+            let registry = Arc::new(Registry::with_quotas(shared.instance.clone(), quotas));
             if let Some(bus) = &shared.bus {
                 let cluster = Cluster::new(shared.instance.clone(), bus.clone());
                 registry.join(Arc::new(cluster), shared.shutdown.clone());

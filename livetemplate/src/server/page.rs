@@ -215,6 +215,7 @@ fn upgrade<C: Controller>(
         max_message_bytes: shared.max_message_bytes,
         shutdown: shared.shutdown.clone(),
         topics: shared.topics.clone(),
+        limits: shared.socket_limits,
     };
     let hard_limit = HARD_MESSAGE_LIMIT.max(shared.max_message_bytes);
     let dispatch = page.dispatch.clone();

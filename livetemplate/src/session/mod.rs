@@ -11,11 +11,14 @@
 #[cfg(test)]
 mod cluster_tests;
 mod jobs;
+mod quota;
 mod registry;
 mod shared;
 mod tasks;
 
 pub use jobs::Job;
+pub(crate) use quota::{Limits, Quotas, Slot};
+pub use quota::{QuotaScope, SpawnError};
 pub(crate) use registry::{ConnInfo, Push, Registry, StateChange, Target};
 pub(crate) use shared::{Rendered, SharedRenders};
 pub(crate) use tasks::TaskScope;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::quota::{Counts, Slot};
 use crate::metrics::Metrics;
 
 /// Where a connection's tasks live: cancelling the scope drops them all.
@@ -14,6 +15,8 @@ pub(crate) struct TaskScope {
     /// The server's: group tasks outlive a connection, not the server.
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
+    /// What runs in this scope, against the caps (see `quota`).
+    pub(crate) counts: Arc<Counts>,
 }
 
 impl TaskScope {
@@ -23,18 +26,20 @@ impl TaskScope {
             token: shutdown.child_token(),
             shutdown: shutdown.clone(),
             metrics,
+            counts: Arc::default(),
         }
     }
 
-    /// Spawns `task`; it ends at its next `.await` once the scope is cancelled.
-    pub(crate) fn spawn<F>(&self, task: F)
+    /// Spawns `task`, holding `slot` while it runs; it ends at its next
+    /// `.await` once the scope is cancelled.
+    pub(crate) fn spawn<F>(&self, slot: Slot, task: F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let token = self.token.clone();
         let live = self.metrics.task_started();
         tokio::spawn(async move {
-            let _live = live;
+            let _held = (live, slot);
             tokio::select! {
                 biased;
                 _ = token.cancelled() => {}
@@ -45,14 +50,14 @@ impl TaskScope {
 
     /// Spawns `task` to run until `until` is cancelled (or this scope's
     /// server shuts down), whichever comes first.
-    pub(crate) fn spawn_until<F>(&self, until: CancellationToken, task: F)
+    pub(crate) fn spawn_until<F>(&self, until: CancellationToken, slot: Slot, task: F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let shutdown = self.shutdown.clone();
         let live = self.metrics.task_started();
         tokio::spawn(async move {
-            let _live = live;
+            let _held = (live, slot);
             tokio::select! {
                 biased;
                 _ = until.cancelled() => {}

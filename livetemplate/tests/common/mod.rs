@@ -80,7 +80,7 @@ impl Controller for Counter {
                             return;
                         }
                     }
-                });
+                })?;
                 Ok(())
             })
             .on("startStubborn", |_, _s, ctx| {
@@ -89,7 +89,7 @@ impl Controller for Counter {
                     loop {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
-                });
+                })?;
                 Ok(())
             });
     }

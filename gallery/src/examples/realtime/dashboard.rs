@@ -66,7 +66,7 @@ impl Controller for Dashboard {
                     return;
                 }
             }
-        });
+        })?;
         Ok(())
     }
 }

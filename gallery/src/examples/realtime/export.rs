@@ -90,7 +90,7 @@ impl Export {
                 }),
                 Err(full) => job.update(move |s| s.export_status = format!("Failed: {full}")),
             };
-        });
+        })?;
         Ok(())
     }
 }

@@ -96,7 +96,7 @@ impl Controller for MultiInstance {
                     return;
                 }
             }
-        });
+        })?;
         Ok(())
     }
 

@@ -88,7 +88,7 @@ impl ServerPush {
             }
             // Nothing useful to do if the tab is gone by now.
             let _ = session.trigger_action("timerDone", ());
-        });
+        })?;
         Ok(())
     }
 }

@@ -54,7 +54,7 @@ impl Controller for Ticker {
                     return;
                 }
             }
-        });
+        })?;
         Ok(())
     }
 }

@@ -55,7 +55,7 @@ impl Controller for Welcome {
             // Let the page render first.
             tokio::time::sleep(DELAY).await;
             job.update(move |state| state.welcome_message = message);
-        });
+        })?;
         Ok(())
     }
 }

@@ -1,0 +1,363 @@
+//! One WebSocket connection: mount, first frame, then actions from the
+//! client and pushes from the session, one at a time, until it closes.
+//!
+//! What one connection may hold is bounded: a frame being written and one
+//! waiting (see [`writer`]), a bounded mailbox of pushes, and a rate of
+//! actions (see [`rate`]). Every end the client can still hear gets a
+//! close frame with a code and a reason (see [`close`]).
+
+mod close;
+mod rate;
+mod writer;
+
+pub(crate) use rate::Rate;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::http::HeaderMap;
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use self::close::Close;
+use self::rate::{Limiter, Verdict};
+use self::writer::Writer;
+use crate::controller::{Caller, Controller, Link, TopicRules};
+use crate::dispatch::{Dispatch, View};
+use crate::identity::Identity;
+use crate::protocol::{ClientMessage, Envelope, ErrorFrame, FrameError, NAVIGATE, PING};
+use crate::session::{ConnInfo, Push, TaskScope};
+
+/// Settings a connection needs from its server.
+#[derive(Clone)]
+pub(crate) struct SocketConfig {
+    pub max_message_bytes: usize,
+    pub shutdown: CancellationToken,
+    pub topics: TopicRules,
+    pub limits: SocketLimits,
+}
+
+/// What one connection may cost, as set on the [`Builder`](crate::Builder).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SocketLimits {
+    /// A write that makes no progress for this long closes the connection.
+    pub write_timeout: Duration,
+    /// Actions a client may send; `None`: no limit.
+    pub rate: Option<Rate>,
+}
+
+/// The write timeout unless the builder says otherwise.
+pub(crate) const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for SocketLimits {
+    fn default() -> SocketLimits {
+        SocketLimits {
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            rate: Some(Rate::default()),
+        }
+    }
+}
+
+/// How long a closing connection waits for its close frame to go out and
+/// for the client's answer.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Serves one connection until the client leaves or the server shuts down.
+/// Its tasks are cancelled and it is unregistered before this returns.
+pub(crate) async fn serve_socket<C: Controller>(
+    socket: WebSocket,
+    page: Arc<Dispatch<C>>,
+    identity: Identity,
+    request: (HashMap<String, String>, HeaderMap),
+    config: SocketConfig,
+) {
+    let (query, headers) = request;
+    let headers = Arc::new(headers);
+    let _live = page.metrics.connection_opened();
+    let (sink, mut stream) = socket.split();
+    let limits = config.limits;
+    let writer = Writer::start(sink, limits.write_timeout);
+    let (registration, mut mailbox) = page.registry.register(ConnInfo {
+        page: page.page.clone(),
+        group: Arc::from(identity.group.as_str()),
+        user: identity.user_id.as_deref().map(Arc::from),
+    });
+    let link = Arc::new(Link {
+        registry: page.registry.clone(),
+        page: page.page.clone(),
+        conn: Some(registration.id),
+        tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
+        topics: config.topics.clone(),
+        identity: Arc::new(identity),
+    });
+
+    let state = match page.mount(query, &headers, &link.identity).await {
+        Ok(state) => state,
+        Err(e) => {
+            let frame = ErrorFrame::new("mount_failed", e.to_string());
+            let _ = writer.frames.send(Message::text(frame.to_text())).await;
+            writer
+                .finish(Some(Close::FAILED.message()), CLOSE_WAIT)
+                .await;
+            return;
+        }
+    };
+    let mut view = View::<C>::new(state);
+    let effects = page.connect(&mut view, &link);
+    // Only the frame's text, moved into the send: the first tree as JSON
+    // values is several times the page, and must not live as long as the
+    // connection.
+    let first = match page.refresh(&mut view) {
+        Ok(tree) => Envelope::first(tree, page.capabilities()).to_text(),
+        Err(e) => {
+            tracing::error!(error = %e, "first render failed");
+            let frame = ErrorFrame::new("render_failed", "the page could not be rendered");
+            let _ = writer.frames.send(Message::text(frame.to_text())).await;
+            writer
+                .finish(Some(Close::FAILED.message()), CLOSE_WAIT)
+                .await;
+            return;
+        }
+    };
+    let _ = writer.frames.send(Message::text(first)).await;
+    if let Some(effects) = effects {
+        page.spread(&link, effects, Caller::Server);
+    }
+
+    let mut limiter = limits.rate.map(Limiter::new);
+    let overflow = mailbox.overflow().clone();
+    // How the loop ended: a close frame to send, or none (the client left,
+    // or cannot be written to).
+    let close: Option<Close>;
+    // One wait for the whole connection, not one made and dropped per frame.
+    let shutdown = config.shutdown.cancelled();
+    tokio::pin!(shutdown);
+    loop {
+        // Pushes already queued go first, so a client never sees its own
+        // reply overtake an update that was decided before its message.
+        // While the writer is busy, pushes change the state unrendered
+        // (`view.defer`), and client frames wait: one frame catches up.
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => {
+                close = Some(Close::GOING_AWAY);
+                break;
+            }
+            _ = writer.gone.cancelled() => {
+                close = None;
+                break;
+            }
+            _ = overflow.cancelled() => {
+                close = Some(Close::BEHIND);
+                break;
+            }
+            // The writer took its frame: render what waits, or read on.
+            // (A guard is not a wake-up: this is what wakes the loop.)
+            permit = writer.frames.reserve(), if view.stale || !writer.is_free() => {
+                let Ok(permit) = permit else {
+                    close = None;
+                    break;
+                };
+                if view.stale {
+                    view.defer = false;
+                    let update = page.refresh(&mut view).unwrap_or_else(|e| {
+                        tracing::error!(error = %e, "render failed");
+                        Value::Object(Map::new())
+                    });
+                    view.stale = false;
+                    permit.send(Message::text(Envelope::update(update, &view.errors, None).to_text()));
+                }
+            }
+            Some(push) = mailbox.recv() => {
+                let permit = writer.frames.try_reserve().ok();
+                view.defer = permit.is_none();
+                let frame = run_push(&page, &mut view, &link, push).await;
+                if let (Some(permit), false) = (permit, view.stale) {
+                    permit.send(Message::text(frame));
+                }
+            }
+            frame = stream.next(), if writer.is_free() && !view.stale => {
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Binary(_))) => {
+                        let _ = writer.frames.try_send(Message::text(ErrorFrame::of(&FrameError::Binary).to_text()));
+                        continue;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | None => {
+                        close = None;
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        close = Close::for_read_error(e);
+                        break;
+                    }
+                };
+                let read = Instant::now();
+                let verdict = limiter.as_mut().map_or(Verdict::Run, |l| l.check(read));
+                let reply = match verdict {
+                    Verdict::Run => {
+                        view.defer = false;
+                        let (reply, heartbeat) = answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await;
+                        // Heartbeats are not what a person waits for: keep them out of the figure.
+                        if !heartbeat {
+                            page.metrics.answered(read.elapsed());
+                        }
+                        reply
+                    }
+                    // A heartbeat is answered all the same (a missing pong
+                    // makes the client reconnect), but counts.
+                    Verdict::Refuse if is_ping(&text) => Utf8Bytes::from_static(PONG),
+                    Verdict::Refuse => rate_limited(&text, limits.rate.unwrap_or_default()),
+                    Verdict::Close => {
+                        tracing::warn!("a client kept sending over the rate limit: closing it");
+                        close = Some(Close::RATE);
+                        break;
+                    }
+                };
+                let _ = writer.frames.try_send(Message::text(reply));
+            }
+        }
+        view.release();
+    }
+
+    link.tasks.cancel();
+    drop(registration);
+    let state = &view.state;
+    if catch_unwind(AssertUnwindSafe(|| page.controller.on_disconnect(state))).is_err() {
+        tracing::error!("on_disconnect panicked");
+    }
+    drop(view);
+    if writer.gone.is_cancelled() {
+        // The client is gone or cannot be written to: nothing to tell it.
+        return;
+    }
+    writer.finish(close.map(Close::message), CLOSE_WAIT).await;
+    // Read on until the client answers our close (closing with its data
+    // unread would reset the connection), or to send the answer to its.
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+}
+
+/// Runs one push on the view; its frame, unless the render was deferred.
+async fn run_push<C: Controller>(
+    page: &Dispatch<C>,
+    view: &mut View<C>,
+    link: &Arc<Link>,
+    push: Push,
+) -> Utf8Bytes {
+    match push {
+        Push::Action {
+            action,
+            data,
+            shared,
+        } => {
+            let outcome = page.run_shared(view, &action, data, link, Caller::Server, Some(&shared));
+            if let Some(effects) = outcome.effects {
+                page.spread(link, effects, Caller::Server);
+            }
+            outcome.update.into_frame(&view.errors, None)
+        }
+        Push::SyncTab => {
+            let outcome = page.sync_tab(view, link).await;
+            if let Some(effects) = outcome.effects {
+                page.spread(link, effects, Caller::Server);
+            }
+            outcome.update.into_frame(&view.errors, None)
+        }
+        Push::Apply(change) => {
+            let update = page.apply(view, change, &link.identity.group);
+            Envelope::update(update, &view.errors, None)
+                .to_text()
+                .into()
+        }
+        Push::Resync => {
+            let update = page.resync(view, link).await;
+            Envelope::update(update, &view.errors, None)
+                .to_text()
+                .into()
+        }
+    }
+}
+
+const PONG: &str = r#"{"pong":true}"#;
+
+fn is_ping(text: &str) -> bool {
+    ClientMessage::parse(text, 256).is_ok_and(|msg| msg.action_name() == PING)
+}
+
+/// The answer to an action refused by the rate limit: nothing changed,
+/// and why (with the action, so a form waiting on it is released).
+fn rate_limited(text: &str, rate: Rate) -> Utf8Bytes {
+    let action = ClientMessage::parse(text, usize::MAX)
+        .ok()
+        .map(|msg| msg.action_name().to_string());
+    let mut errors = Map::new();
+    errors.insert(
+        "_rate_limit".into(),
+        format!(
+            "too many actions: at most {} a second (bursts of {}); slow down",
+            rate.per_second, rate.burst
+        )
+        .into(),
+    );
+    Envelope::update(Value::Object(Map::new()), &errors, action.as_deref())
+        .to_text()
+        .into()
+}
+
+/// The reply to one text frame, and whether it answered a heartbeat.
+async fn answer<C: Controller>(
+    page: &Dispatch<C>,
+    view: &mut View<C>,
+    link: &Arc<Link>,
+    headers: &Arc<HeaderMap>,
+    text: &str,
+    limit: usize,
+) -> (Utf8Bytes, bool) {
+    let msg = match ClientMessage::parse(text, limit) {
+        Ok(msg) => msg,
+        Err(e) => return (ErrorFrame::of(&e).to_text().into(), false),
+    };
+    let reply = match msg.action_name() {
+        PING => return (Utf8Bytes::from_static(PONG), true),
+        NAVIGATE => {
+            let query = msg
+                .data_map()
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect();
+            match page.mount(query, headers, &link.identity).await {
+                Ok(state) => {
+                    view.state = state;
+                    view.errors.clear();
+                }
+                Err(e) => view.errors = e.to_map(),
+            }
+            let update = page.refresh(view).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "render failed after navigate");
+                Value::Object(Map::new())
+            });
+            Envelope::update(update, &view.errors, Some(NAVIGATE))
+                .to_text()
+                .into()
+        }
+        action => {
+            let outcome = page.run(view, action, Arc::new(msg.data_map()), link, Caller::Client);
+            if let Some(effects) = outcome.effects {
+                page.spread(link, effects, Caller::Client);
+            }
+            outcome.update.into_frame(&view.errors, Some(action))
+        }
+    };
+    (reply, false)
+}

@@ -1,0 +1,142 @@
+use serde_json::Map;
+
+use super::*;
+
+/// A registry with pages "p1" and "p2" that handle `ping`, and "quiet"
+/// that handles nothing.
+fn registry() -> Arc<Registry> {
+    let r = Arc::new(Registry::new("test".into()));
+    assert_eq!(&*r.add_page("p1", Arc::new(|a| a == "ping")), "p1");
+    assert_eq!(&*r.add_page("p2", Arc::new(|a| a == "ping")), "p2");
+    assert_eq!(&*r.add_page("quiet", Arc::new(|_| false)), "quiet");
+    r
+}
+
+fn info(page: &str, group: &str, user: Option<&str>) -> ConnInfo {
+    ConnInfo {
+        page: Arc::from(page),
+        group: Arc::from(group),
+        user: user.map(Arc::from),
+    }
+}
+
+#[test]
+fn targets_reach_the_right_connections() {
+    let r = registry();
+    let (a, mut a_rx) = r.register(info("p1", "g", Some("ana")));
+    let (_b, _b_rx) = r.register(info("quiet", "g", Some("ana")));
+    let (_c, _c_rx) = r.register(info("p2", "g", None));
+    let (_d, _d_rx) = r.register(info("p1", "h", Some("ben")));
+    let (_e, _e_rx) = r.register(info("p1", "g", None));
+    let data = Map::new();
+    let page_g = Target::Page {
+        page: Arc::from("p1"),
+        group: Arc::from("g"),
+    };
+    assert_eq!(
+        r.deliver(&page_g, "ping", &data, None),
+        2,
+        "every tab of the page"
+    );
+    assert_eq!(
+        r.deliver(&page_g, "ping", &data, Some(a.id)),
+        1,
+        "but the sender"
+    );
+    assert_eq!(
+        r.deliver(&Target::Group("g".into()), "ping", &data, None),
+        3,
+        "handlers only"
+    );
+    assert_eq!(
+        r.deliver(&Target::User("ana".into()), "ping", &data, None),
+        1
+    );
+    r.subscribe(a.id, "room");
+    assert_eq!(
+        r.deliver(&Target::Topic("room".into()), "ping", &data, None),
+        1
+    );
+    assert!(matches!(a_rx.try_recv(), Ok(Push::Action { .. })));
+    drop(a);
+    assert_eq!(
+        r.count(&Target::Topic("room".into())),
+        0,
+        "leaving unsubscribes"
+    );
+    assert_eq!(r.count(&Target::User("ana".into())), 1);
+}
+
+#[test]
+fn a_second_page_on_one_template_gets_its_own_name() {
+    let r = registry();
+    assert_eq!(&*r.add_page("p1", Arc::new(|_| true)), "p1#2");
+    assert_eq!(&*r.add_page("p1", Arc::new(|_| true)), "p1#3");
+}
+
+#[test]
+fn presence_counts_follow_connections_and_topics() {
+    let r = registry();
+    let count = |page: &str, scope: Scope| {
+        let key = Presence {
+            page: page.into(),
+            scope,
+        };
+        r.presence()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, n)| n)
+    };
+    let (a, _a_rx) = r.register(info("p1", "g", Some("ana")));
+    let (b, _b_rx) = r.register(info("p1", "g", None));
+    r.subscribe(a.id, "room");
+    r.subscribe(a.id, "room");
+    assert_eq!(count("p1", Scope::Group("g".into())), 2);
+    assert_eq!(count("p1", Scope::User("ana".into())), 1);
+    assert_eq!(
+        count("p1", Scope::Topic("room".into())),
+        1,
+        "once per connection"
+    );
+    drop(a);
+    assert_eq!(count("p1", Scope::Group("g".into())), 1);
+    assert_eq!(count("p1", Scope::Topic("room".into())), 0);
+    drop(b);
+    assert!(r.presence().is_empty(), "nothing left behind");
+}
+
+#[test]
+fn group_tasks_end_with_the_last_connection_of_the_group() {
+    let r = registry();
+    assert!(r.group_token("g").is_none(), "no connection, no group task");
+    let (a, _a_rx) = r.register(info("p1", "g", None));
+    let (b, _b_rx) = r.register(info("p2", "g", None));
+    let token = r.group_token("g").unwrap();
+    drop(a);
+    assert!(!token.is_cancelled());
+    drop(b);
+    assert!(token.is_cancelled());
+}
+
+#[test]
+fn a_named_group_task_runs_once_per_group_until_it_ends() {
+    let r = registry();
+    assert!(
+        r.claim_group_task("g", "timer").is_none(),
+        "no connection, no claim"
+    );
+    let (_a, _a_rx) = r.register(info("p1", "g", None));
+    let (_b, _b_rx) = r.register(info("p1", "h", None));
+    let claim = r.claim_group_task("g", "timer").expect("the first claim");
+    assert!(
+        r.claim_group_task("g", "timer").is_none(),
+        "taken while it runs"
+    );
+    assert!(r.claim_group_task("g", "other").is_some(), "another name");
+    assert!(r.claim_group_task("h", "timer").is_some(), "another group");
+    drop(claim);
+    assert!(
+        r.claim_group_task("g", "timer").is_some(),
+        "free once it ended"
+    );
+}
