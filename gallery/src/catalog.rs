@@ -6,22 +6,25 @@ use axum::Router;
 use livetemplate::{Controller, LiveError, LiveTemplate, PageBuilder, SignedCookieAuth};
 use serde::Serialize;
 
-use crate::examples::realtime;
+use crate::examples::{forms, realtime};
 
 /// An example's categories, in the order the index shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Category {
+    /// Forms checked as people type, and files uploaded with progress.
+    Forms,
     /// Server push, several tabs, several users, several instances.
     RealTime,
 }
 
 impl Category {
     /// Every category, in the index's order.
-    pub const ALL: &'static [Category] = &[Category::RealTime];
+    pub const ALL: &'static [Category] = &[Category::Forms, Category::RealTime];
 
     /// The name people read.
     pub fn name(self) -> &'static str {
         match self {
+            Category::Forms => "Forms & Editing",
             Category::RealTime => "Real-Time & Multi-User",
         }
     }
@@ -29,6 +32,7 @@ impl Category {
     /// The first part of its examples' paths.
     pub fn slug(self) -> &'static str {
         match self {
+            Category::Forms => "forms",
             Category::RealTime => "realtime",
         }
     }
@@ -103,6 +107,7 @@ impl Example {
 
 /// Every example, in the order the index shows them.
 pub const EXAMPLES: &[Example] = &[
+    forms::file_upload::EXAMPLE,
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::controller::Controller;
 use crate::template::RenderCache;
 use crate::tree::Node;
+use crate::upload::Staging;
 
 /// One client's view of the page: its state, the tree it holds, and what
 /// its last action left for the template (errors, flash).
@@ -32,6 +33,9 @@ pub(crate) struct View<C: Controller> {
     /// A plain form post (no JavaScript) was answered with a redirect: the
     /// page load that follows shows this view, its errors and flash once.
     pub redirected: bool,
+    /// Files being uploaded on this connection, and those waiting for a
+    /// handler; dropped (deleted) with the view.
+    pub uploads: Staging,
 }
 
 impl<C: Controller> View<C> {
@@ -57,6 +61,7 @@ impl<C: Controller> View<C> {
             retired: None,
             retired_tree: None,
             redirected: false,
+            uploads: Staging::default(),
         }
     }
 }

@@ -11,7 +11,12 @@ use super::FrameError;
 /// fields are the data. Refuses a body, or a decoded field, that is not UTF-8
 /// rather than hand the handler replacement characters.
 pub(crate) fn action(body: &[u8]) -> Result<(String, Map<String, Value>), FrameError> {
-    let pairs = fields(body)?;
+    Ok(action_of(fields(body)?))
+}
+
+/// The action and data of a form's fields (urlencoded or multipart), named
+/// as [`action`] says.
+pub(crate) fn action_of(pairs: Vec<(String, String)>) -> (String, Map<String, Value>) {
     let find = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let action = find("lvt-action")
         .or_else(|| find("lvt-submitter"))
@@ -29,7 +34,7 @@ pub(crate) fn action(body: &[u8]) -> Result<(String, Map<String, Value>), FrameE
             data.insert(k, Value::String(v));
         }
     }
-    Ok((action, data))
+    (action, data)
 }
 
 /// The fields of an `application/x-www-form-urlencoded` body, in order.

@@ -42,6 +42,7 @@ pub struct Builder {
     topics: TopicRules,
     store: Arc<dyn Store>,
     handoff_ttl: Duration,
+    upload_dir: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Builder {
@@ -73,6 +74,7 @@ impl Builder {
             topics: Arc::new(|_, _| false),
             store: Arc::new(MemoryStore::default()),
             handoff_ttl: DEFAULT_HANDOFF_TTL,
+            upload_dir: None,
         }
     }
 
@@ -224,6 +226,14 @@ impl Builder {
         self
     }
 
+    /// Where files being uploaded are written until a handler takes them
+    /// (default: `livetemplate-uploads` under the system's temporary
+    /// directory). Made, private to this user, when the first file arrives.
+    pub fn upload_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Builder {
+        self.upload_dir = Some(dir.into());
+        self
+    }
+
     /// The runtime, with these settings for good.
     pub fn build(self) -> LiveTemplate {
         let instance = self
@@ -249,6 +259,7 @@ impl Builder {
                 store: self.store,
                 handoffs: handoff::Handoffs::default(),
                 handoff_ttl: self.handoff_ttl,
+                upload_dir: self.upload_dir.unwrap_or_else(crate::upload::default_dir),
                 page_templates: Mutex::default(),
             }),
         }

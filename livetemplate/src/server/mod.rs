@@ -34,6 +34,7 @@ use crate::session::{Registry, Sessions};
 use crate::store::Store;
 use crate::template::{actions::action_names, forms::FormRules, Templates};
 use crate::trace::Tracer;
+use crate::upload::UploadRules;
 
 pub use assets::{CLIENT_SCRIPT_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH};
 pub use handoff::{DEFAULT_HANDOFF_TTL, HANDOFF_PATH};
@@ -108,6 +109,8 @@ pub(crate) struct Shared {
     store: Arc<dyn Store>,
     handoffs: handoff::Handoffs,
     handoff_ttl: std::time::Duration,
+    /// Where uploads are written until a handler takes them.
+    upload_dir: std::path::PathBuf,
     /// The templates of the pages built, for [`LiveTemplate::ready`].
     page_templates: Mutex<Vec<String>>,
 }
@@ -468,6 +471,7 @@ impl<C: Controller> PageBuilder<C> {
             tracer: shared.tracer.clone(),
             persist,
             forms: Arc::new(forms),
+            uploads: Arc::new(UploadRules::of::<C>(shared.upload_dir.clone())),
         };
         let host_check = self.live.host_check();
         Ok(page::routes(dispatch, self.live.clone(), layout).layer(host_check))
@@ -496,5 +500,8 @@ fn check_persisted_fields<C: Controller>() -> Result<(), LiveError> {
 
 fn is_reserved(action: &str) -> bool {
     let key = action_key(action);
-    key == action_key(crate::protocol::PING) || key == action_key(crate::protocol::NAVIGATE)
+    key == action_key(crate::protocol::PING)
+        || key == action_key(crate::protocol::NAVIGATE)
+        // `<button name="cancel_upload" value="{{ entry.id }}">`
+        || key == action_key(crate::upload::protocol::CANCEL)
 }

@@ -16,6 +16,7 @@ use crate::dispatch::{Dispatch, View};
 use crate::identity::Identity;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame, FrameError, NAVIGATE, PING};
 use crate::session::{ConnInfo, Push, TaskScope};
+use crate::upload::protocol as upload;
 
 /// Settings a connection needs from its server.
 #[derive(Clone)]
@@ -80,6 +81,8 @@ pub(crate) async fn serve_socket<C: Controller>(
 
     // When the client's frame being answered was read.
     let mut answering = None;
+    // Frames that go out before the reply (an upload message's answers).
+    let mut before = Vec::new();
     // One wait for the whole connection, not one made and dropped per frame.
     let shutdown = config.shutdown.cancelled();
     tokio::pin!(shutdown);
@@ -116,17 +119,20 @@ pub(crate) async fn serve_socket<C: Controller>(
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     let read = Instant::now();
-                    let (reply, heartbeat) = answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await;
+                    let (reply, heartbeat) = answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes, &mut before).await;
                     // Heartbeats are not what a person waits for: keep them out of the figure.
                     answering = (!heartbeat).then_some(read);
-                    Some(reply)
+                    reply
                 }
                 Some(Ok(Message::Binary(_))) => Some(ErrorFrame::of(&FrameError::Binary).to_text().into()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => None,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
         };
-        if let Some(text) = reply {
+        for text in before.drain(..) {
+            open = open && socket.send(Message::text(text)).await.is_ok();
+        }
+        if let Some(text) = reply.filter(|_| open) {
             open = socket.send(Message::text(text)).await.is_ok();
         }
         if let Some(started) = answering.take() {
@@ -143,7 +149,8 @@ pub(crate) async fn serve_socket<C: Controller>(
     }
 }
 
-/// The reply to one text frame, and whether it answered a heartbeat.
+/// The reply to one text frame (if it has one), and whether it answered a
+/// heartbeat; an upload message's frames go in `frames`.
 async fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
@@ -151,13 +158,27 @@ async fn answer<C: Controller>(
     headers: &Arc<HeaderMap>,
     text: &str,
     limit: usize,
-) -> (Utf8Bytes, bool) {
-    let msg = match ClientMessage::parse(text, limit) {
-        Ok(msg) => msg,
-        Err(e) => return (ErrorFrame::of(&e).to_text().into(), false),
+    frames: &mut Vec<Utf8Bytes>,
+) -> (Option<Utf8Bytes>, bool) {
+    // An upload chunk may be larger than an action; nothing else may.
+    let chunk_limit = limit.max(page.uploads.frame_limit());
+    let msg = match ClientMessage::parse(text, chunk_limit) {
+        Ok(msg) if text.len() <= limit || msg.action_name() == upload::CHUNK => msg,
+        Ok(_) => {
+            let e = FrameError::TooLarge {
+                size: text.len(),
+                limit,
+            };
+            return (Some(ErrorFrame::of(&e).to_text().into()), false);
+        }
+        Err(e) => return (Some(ErrorFrame::of(&e).to_text().into()), false),
     };
+    if upload::is_upload_action(msg.action_name()) && !page.uploads.is_empty() {
+        frames.extend(page.upload_message(view, link, msg.action_name(), text));
+        return (None, false);
+    }
     let reply = match msg.action_name() {
-        PING => return (Utf8Bytes::from_static(r#"{"pong":true}"#), true),
+        PING => return (Some(Utf8Bytes::from_static(r#"{"pong":true}"#)), true),
         NAVIGATE => {
             let query = msg
                 .data_map()
@@ -190,5 +211,5 @@ async fn answer<C: Controller>(
             outcome.update.into_frame(&view.errors, Some(action))
         }
     };
-    (reply, false)
+    (Some(reply), false)
 }

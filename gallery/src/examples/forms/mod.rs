@@ -1,0 +1,3 @@
+//! Forms & Editing: forms checked as people type, files uploaded with progress.
+
+pub mod file_upload;
