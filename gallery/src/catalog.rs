@@ -117,6 +117,7 @@ pub const EXAMPLES: &[Example] = &[
     forms::bulk_update::EXAMPLE,
     forms::reset_input::EXAMPLE,
     forms::preserve_inputs::EXAMPLE,
+    forms::file_upload::EXAMPLE,
     lists::delete_row::EXAMPLE,
     lists::click_to_load::EXAMPLE,
     lists::infinite_scroll::EXAMPLE,

@@ -74,6 +74,10 @@
 //!   [`Builder::listening_on`] — [`LiveTemplate::host_check`] is the layer
 //!   that extends this to the whole app, against DNS rebinding. Hand-off
 //!   links join only after the person confirms; redirects stay on the site.
+//! - **File uploads**: [`Controller::uploads`] declares them ([`Upload`]:
+//!   types, how many, how large); files arrive in chunks over the socket
+//!   (or as a multipart POST without it), are written to temporary files as
+//!   they come, and reach handlers through [`Context::uploads`].
 //! - **Several instances**: a [`cluster::Bus`] (Redis, with the feature
 //!   `redis`: [`redis::Redis`]) makes instances behind a load balancer one
 //!   runtime.
@@ -128,6 +132,7 @@ mod trace;
 mod tree;
 #[cfg(feature = "unstable")]
 pub mod unstable;
+mod upload;
 
 pub use controller::{ActionError, Actions, Context, Controller, MountContext, TopicError};
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
@@ -144,3 +149,4 @@ pub use store::{
 };
 pub use template::{TemplateError, Templates, TemplatesBuilder};
 pub use trace::Trace;
+pub use upload::{Upload, UploadedFile, Uploads, DEFAULT_CHUNK_SIZE};

@@ -270,6 +270,9 @@ pub enum Frame {
         /// The message.
         message: String,
     },
+    /// An upload message: the answer to `upload_start` or `upload_complete`,
+    /// or `{"type":"upload_progress",…}`.
+    Upload(Value),
 }
 
 impl Frame {
@@ -457,6 +460,11 @@ impl Tab {
                 code: field("code"),
                 message: field("message"),
             });
+        }
+        if value.get("upload_name").is_some()
+            || value.get("type").and_then(Value::as_str) == Some("upload_progress")
+        {
+            return Ok(Frame::Upload(value));
         }
         let tree = value
             .get("tree")

@@ -16,6 +16,7 @@ use crate::report::error_chain;
 use crate::session::{
     data_map, Job, Registry, Session, SessionError, Slot, SpawnError, Target, TaskScope,
 };
+use crate::upload::UploadedFile;
 
 /// Which topics a connection may subscribe and publish to.
 pub(crate) type TopicRules = Arc<dyn Fn(&Identity, &str) -> bool + Send + Sync>;
@@ -63,6 +64,8 @@ pub(crate) struct Effects {
     pub publishes: Vec<(String, String, Map<String, Value>)>,
     /// Messages for the next render, by kind.
     pub flash: Map<String, Value>,
+    /// Uploads whose finished files the handler took ([`Context::uploads`]).
+    pub taken_uploads: Vec<String>,
 }
 
 /// A topic could not be used.
@@ -132,6 +135,8 @@ pub struct Context<C: Controller> {
     pub(crate) data: Arc<Map<String, Value>>,
     pub(crate) link: Arc<Link>,
     pub(crate) effects: Effects,
+    /// The connection's finished uploads, offered to the handler.
+    pub(crate) files: Vec<UploadedFile>,
     pub(crate) controller: PhantomData<fn() -> C>,
 }
 
@@ -159,8 +164,41 @@ impl<C: Controller> Context<C> {
             data,
             link: link.clone(),
             effects: Effects::default(),
+            files: Vec::new(),
             controller: PhantomData,
         }
+    }
+
+    /// Takes the finished files of the upload `name` (see
+    /// [`Controller::uploads`](crate::Controller::uploads)): each at a
+    /// temporary path, to [`persist`](UploadedFile::persist) where it should
+    /// stay. When the handler succeeds, the files leave `lvt.uploads` and
+    /// whatever is still at their temporary paths is deleted; when it fails
+    /// they stay, for the next try.
+    ///
+    /// ```no_run
+    /// # use livetemplate::{ActionError, Context, Controller, Actions};
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Profile { avatar: String }
+    /// # struct Settings;
+    /// # impl Controller for Settings { type State = Profile; fn actions(_: &mut Actions<Self>) {} }
+    /// fn save(profile: &mut Profile, ctx: &mut Context<Settings>) -> Result<(), ActionError> {
+    ///     for file in ctx.uploads("avatar") {
+    ///         let dest = format!("/srv/avatars/{}.png", ctx.group());
+    ///         file.persist(&dest).map_err(|e| ActionError::msg(e.to_string()))?;
+    ///         profile.avatar = dest;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn uploads(&mut self, name: &str) -> Vec<UploadedFile> {
+        if !self.effects.taken_uploads.iter().any(|n| n == name) {
+            self.effects.taken_uploads.push(name.to_string());
+        }
+        self.files
+            .iter()
+            .filter(|f| &*f.upload == name)
+            .cloned()
+            .collect()
     }
 
     /// The action's name as the client sent it.

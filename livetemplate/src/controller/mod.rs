@@ -79,6 +79,14 @@ pub trait Controller: Send + Sync + Sized + 'static {
     /// Registers the actions this controller answers.
     fn actions(actions: &mut Actions<Self>);
 
+    /// Declares the file uploads this page takes (default: none); see
+    /// [`Uploads`](crate::Uploads). Finished files reach handlers through
+    /// [`Context::uploads`]; a finished upload runs the action
+    /// `upload_<name>_complete` when the controller registered one.
+    fn uploads(uploads: &mut crate::Uploads) {
+        let _ = uploads;
+    }
+
     /// The state a new page or connection starts from (default:
     /// `State::default()`). Runs again, with the new query, when the
     /// client navigates within the page (`__navigate__`).

@@ -36,6 +36,7 @@ use crate::template::forms::FormRules;
 use crate::template::{RenderCache, StateText, TemplateError, Templates};
 use crate::trace::{next_view_id, Trace, Tracer};
 use crate::tree::Node;
+use crate::upload::{Staging, UploadRules, UploadedFile};
 
 /// One live page: its controller, actions, template and where its
 /// connections are found.
@@ -52,6 +53,8 @@ pub(crate) struct Dispatch<C: Controller> {
     pub persist: Option<Persist>,
     /// The checks the template's form fields ask for.
     pub forms: Arc<FormRules>,
+    /// The uploads the controller takes.
+    pub uploads: Arc<UploadRules>,
 }
 
 /// What running an action produced.
@@ -100,25 +103,35 @@ enum Made {
 }
 
 /// A fingerprint of what templates see as `lvt` (nothing, most of the time).
-fn lvt_print(errors: &Map<String, Value>, flash: &Map<String, Value>) -> u64 {
-    if errors.is_empty() && flash.is_empty() {
+fn lvt_print(errors: &Map<String, Value>, flash: &Map<String, Value>, uploads: &Value) -> u64 {
+    if errors.is_empty() && flash.is_empty() && uploads.is_null() {
         return 0;
     }
-    crate::template::fingerprint(&(errors, flash))
+    crate::template::fingerprint(&(errors, flash, uploads))
 }
 
-/// What templates see as `lvt`: the errors and flash messages. Most renders
-/// have neither, and share one value for that.
-fn lvt_value(errors: &Map<String, Value>, flash: &Map<String, Value>) -> minijinja::Value {
-    fn make(errors: &Map<String, Value>, flash: &Map<String, Value>) -> minijinja::Value {
-        let lvt = serde_json::json!({ "errors": errors, "flash": flash });
-        minijinja::Value::from(minijinja::value::Serde(lvt))
+/// What templates see as `lvt`: the errors and flash messages, and the
+/// uploads of a page that takes any. Most renders have none of these, and
+/// share one value for that.
+fn lvt_value(
+    errors: &Map<String, Value>,
+    flash: &Map<String, Value>,
+    uploads: &Value,
+) -> minijinja::Value {
+    fn make(errors: &Map<String, Value>, flash: &Map<String, Value>) -> serde_json::Value {
+        serde_json::json!({ "errors": errors, "flash": flash })
     }
-    static EMPTY: LazyLock<minijinja::Value> = LazyLock::new(|| make(&Map::new(), &Map::new()));
-    if errors.is_empty() && flash.is_empty() {
+    static EMPTY: LazyLock<minijinja::Value> = LazyLock::new(|| {
+        minijinja::Value::from(minijinja::value::Serde(make(&Map::new(), &Map::new())))
+    });
+    if errors.is_empty() && flash.is_empty() && uploads.is_null() {
         return EMPTY.clone();
     }
-    make(errors, flash)
+    let mut lvt = make(errors, flash);
+    if !uploads.is_null() {
+        lvt["uploads"] = uploads.clone();
+    }
+    minijinja::Value::from(minijinja::value::Serde(lvt))
 }
 
 impl<C: Controller> Dispatch<C> {
@@ -225,7 +238,17 @@ impl<C: Controller> Dispatch<C> {
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
         let state = Arc::new(state.clone());
-        self.render_text(self.state_text(&state)?, errors, flash, cache)
+        let uploads = self.uploads.empty_summary();
+        self.render_text(self.state_text(&state)?, errors, flash, uploads, cache)
+    }
+
+    /// What templates see as `lvt.uploads` for a view's staged files
+    /// (`Null` when the page takes no uploads).
+    pub(crate) fn lvt_uploads(&self, staging: &Staging) -> Value {
+        if staging.is_empty() {
+            return self.uploads.empty_summary().clone();
+        }
+        self.uploads.summary(&staging.shown())
     }
 
     /// The state as the template reads it (a non-object state is `state`).
@@ -239,15 +262,17 @@ impl<C: Controller> Dispatch<C> {
         })
     }
 
-    /// Renders the serialized state, with `lvt.errors` and `lvt.flash` added.
+    /// Renders the serialized state, with `lvt.errors`, `lvt.flash` (and
+    /// `lvt.uploads`) added.
     fn render_text(
         &self,
         state: StateText,
         errors: &Map<String, Value>,
         flash: &Map<String, Value>,
+        uploads: &Value,
         cache: &mut RenderCache,
     ) -> Result<Node, TemplateError> {
-        let lvt = lvt_value(errors, flash);
+        let lvt = lvt_value(errors, flash, uploads);
         let name = &self.template;
         match catch_unwind(AssertUnwindSafe(|| {
             self.templates
@@ -294,8 +319,9 @@ impl<C: Controller> Dispatch<C> {
     /// (the full tree the first time).
     pub(crate) fn refresh(&self, view: &mut View<C>) -> Result<Value, TemplateError> {
         let text = self.state_text(&Arc::new(view.state.clone()))?;
-        let print = text.print() ^ lvt_print(&view.errors, &view.flash);
-        let tree = self.render_text(text, &view.errors, &view.flash, &mut view.cache)?;
+        let uploads = self.lvt_uploads(&view.uploads);
+        let print = text.print() ^ lvt_print(&view.errors, &view.flash, &uploads);
+        let tree = self.render_text(text, &view.errors, &view.flash, &uploads, &mut view.cache)?;
         Ok(self.commit(view, tree, print))
     }
 
@@ -385,6 +411,29 @@ impl<C: Controller> Dispatch<C> {
         if caller == Caller::Client && self.is_change(action) {
             return self.change(view, data, link);
         }
+        // Most views stage nothing: nothing to offer then.
+        let files = if view.uploads.is_empty() {
+            Vec::new()
+        } else {
+            view.uploads.files()
+        };
+        self.run_with_files(view, action, data, link, caller, shared, files)
+    }
+
+    /// [`run_shared`](Self::run_shared), offering the handler `files`
+    /// (through [`Context::uploads`]); the view's staged files it took are
+    /// let go of when it succeeds.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_with_files(
+        &self,
+        view: &mut View<C>,
+        action: &Arc<str>,
+        data: Arc<Map<String, Value>>,
+        link: &Arc<Link>,
+        caller: Caller,
+        shared: Option<&SharedRenders>,
+        files: Vec<UploadedFile>,
+    ) -> Outcome {
         let checked = (caller == Caller::Client)
             .then(|| self.form_error(action, &data))
             .flatten();
@@ -393,8 +442,13 @@ impl<C: Controller> Dispatch<C> {
             // A field the template checks failed: the handler does not run.
             (Some(_), Some(error)) => return self.refuse(view, action, error, data, link),
             (Some(handler), None) => {
-                let ctx = Context::new(action.clone(), data, link);
-                self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx))
+                let mut ctx = Context::new(action.clone(), data, link);
+                ctx.files = files;
+                let result = self.invoke(&view.state, ctx, |c, state, ctx| handler(c, state, ctx));
+                if let Ok((_, effects)) = &result {
+                    view.uploads.take(&effects.taken_uploads);
+                }
+                result
             }
         };
         let from_client = caller == Caller::Client;
@@ -514,7 +568,8 @@ impl<C: Controller> Dispatch<C> {
             (view.persisted.as_ref() != Some(&prints)).then(|| (prints, p.fields_of(&text)))
         });
         // What the template sees, in one number: the state and `lvt`.
-        let print = text.print() ^ lvt_print(&errors, &flash);
+        let uploads = self.lvt_uploads(&view.uploads);
+        let print = text.print() ^ lvt_print(&errors, &flash, &uploads);
         // A trace names each view's own trees: no sharing under one; a
         // frame with errors is the view's own.
         let shared = shared.filter(|_| self.tracer.is_none() && errors.is_empty());
@@ -526,7 +581,7 @@ impl<C: Controller> Dispatch<C> {
                 Made::Shared(rendered)
             }
             None => Made::Own(
-                self.render_text(text, &errors, &flash, &mut view.cache)
+                self.render_text(text, &errors, &flash, &uploads, &mut view.cache)
                     .map_err(could_not_render)?,
             ),
         };
@@ -602,7 +657,8 @@ impl<C: Controller> Dispatch<C> {
         Ok(Update::Value(Value::Null))
     }
 
-    fn fail(&self, view: &mut View<C>, action: &str, error: ActionError) -> Outcome {
+    /// Records why `action` failed (the state stays) and renders it.
+    pub(crate) fn fail(&self, view: &mut View<C>, action: &str, error: ActionError) -> Outcome {
         self.metrics.action_done(false);
         view.errors = error.to_map();
         view.flash.clear();

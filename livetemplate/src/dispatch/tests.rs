@@ -45,6 +45,9 @@ fn dispatch() -> Dispatch<Todo> {
         tracer: None,
         persist: None,
         forms: Arc::default(),
+        uploads: Arc::new(crate::upload::UploadRules::of::<Todo>(
+            crate::upload::default_dir(),
+        )),
     }
 }
 

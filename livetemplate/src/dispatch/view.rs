@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::controller::Controller;
 use crate::template::RenderCache;
 use crate::tree::Node;
+use crate::upload::Staging;
 
 /// One client's view of the page: its state, the tree it holds, and what
 /// its last action left for the template (errors, flash).
@@ -37,6 +38,9 @@ pub(crate) struct View<C: Controller> {
     pub defer: bool,
     /// The state changed since `tree` was rendered, unrendered (`defer`).
     pub stale: bool,
+    /// Files being uploaded on this connection, and those waiting for a
+    /// handler; dropped (deleted) with the view.
+    pub uploads: Staging,
 }
 
 impl<C: Controller> View<C> {
@@ -64,6 +68,7 @@ impl<C: Controller> View<C> {
             redirected: false,
             defer: false,
             stale: false,
+            uploads: Staging::default(),
         }
     }
 }

@@ -18,7 +18,15 @@ pub(crate) fn action(
     body: &[u8],
     answers: impl Fn(&str) -> bool,
 ) -> Result<(String, Map<String, Value>), FrameError> {
-    let pairs = fields(body)?;
+    Ok(action_of(fields(body)?, answers))
+}
+
+/// The action and data of a form's fields (urlencoded or multipart), named
+/// as [`action`] says.
+pub(crate) fn action_of(
+    pairs: Vec<(String, String)>,
+    answers: impl Fn(&str) -> bool,
+) -> (String, Map<String, Value>) {
     let find = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let empty: Vec<&String> = pairs
         .iter()
@@ -44,7 +52,7 @@ pub(crate) fn action(
             }
         }
     }
-    Ok((action, data))
+    (action, data)
 }
 
 /// The fields of an `application/x-www-form-urlencoded` body, in order.

@@ -49,6 +49,7 @@ pub struct Builder {
     http_views: page::ViewLimits,
     socket_limits: SocketLimits,
     task_limits: Limits,
+    upload_dir: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for Builder {
@@ -88,6 +89,7 @@ impl Builder {
             http_views: page::ViewLimits::default(),
             socket_limits: SocketLimits::default(),
             task_limits: Limits::default(),
+            upload_dir: None,
         }
     }
 
@@ -370,6 +372,14 @@ impl Builder {
         self
     }
 
+    /// Where files being uploaded are written until a handler takes them
+    /// (default: `livetemplate-uploads` under the system's temporary
+    /// directory). Made, private to this user, when the first file arrives.
+    pub fn upload_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Builder {
+        self.upload_dir = Some(dir.into());
+        self
+    }
+
     /// The runtime, with these settings for good.
     pub fn build(self) -> LiveTemplate {
         let instance = self
@@ -398,6 +408,7 @@ impl Builder {
                 http_views: self.http_views,
                 socket_limits: self.socket_limits,
                 task_limits: self.task_limits,
+                upload_dir: self.upload_dir.unwrap_or_else(crate::upload::default_dir),
                 page_templates: Mutex::default(),
             }),
         }

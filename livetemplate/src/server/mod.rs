@@ -36,6 +36,7 @@ use crate::session::{Registry, Sessions};
 use crate::store::Store;
 use crate::template::{actions::action_names, forms::FormRules, Templates};
 use crate::trace::Tracer;
+use crate::upload::UploadRules;
 
 pub use assets::{CLIENT_SCRIPT_PATH, UNVERSIONED_CLIENT_SCRIPT_PATH};
 pub use handoff::{
@@ -118,6 +119,8 @@ pub(crate) struct Shared {
     socket_limits: socket::SocketLimits,
     /// Caps on background tasks and jobs.
     task_limits: crate::session::Limits,
+    /// Where uploads are written until a handler takes them.
+    upload_dir: std::path::PathBuf,
     /// The templates of the pages built, for [`LiveTemplate::ready`].
     page_templates: Mutex<Vec<String>>,
 }
@@ -482,6 +485,7 @@ impl<C: Controller> PageBuilder<C> {
             tracer: shared.tracer.clone(),
             persist,
             forms: Arc::new(forms),
+            uploads: Arc::new(UploadRules::of::<C>(shared.upload_dir.clone())),
         };
         let host_check = self.live.host_check();
         Ok(page::routes(dispatch, self.live.clone(), layout).layer(host_check))
@@ -510,5 +514,8 @@ fn check_persisted_fields<C: Controller>() -> Result<(), LiveError> {
 
 fn is_reserved(action: &str) -> bool {
     let key = action_key(action);
-    key == action_key(crate::protocol::PING) || key == action_key(crate::protocol::NAVIGATE)
+    key == action_key(crate::protocol::PING)
+        || key == action_key(crate::protocol::NAVIGATE)
+        // `<button name="cancel_upload" value="{{ entry.id }}">`
+        || key == action_key(crate::upload::protocol::CANCEL)
 }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, OriginalUri, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -26,6 +25,7 @@ use crate::protocol::{form, ClientMessage, Envelope, ErrorFrame};
 use crate::redirect;
 use crate::session::TaskScope;
 use crate::template::RenderCache;
+use crate::upload;
 
 /// Inbound messages over this close the socket (1009); up to it they are
 /// answered with an error frame when over the configured limit.
@@ -217,7 +217,9 @@ fn upgrade<C: Controller>(
         topics: shared.topics.clone(),
         limits: shared.socket_limits,
     };
-    let hard_limit = HARD_MESSAGE_LIMIT.max(shared.max_message_bytes);
+    let hard_limit = HARD_MESSAGE_LIMIT
+        .max(shared.max_message_bytes)
+        .max(page.dispatch.uploads.frame_limit());
     let dispatch = page.dispatch.clone();
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
@@ -253,15 +255,17 @@ fn detached(headers: &HeaderMap) -> HeaderMap {
     copy
 }
 
-/// POST: an action from a client whose socket is down (JSON), or a plain
-/// form submitted without JavaScript (urlencoded, answered with a redirect).
+/// POST: an action from a client whose socket is down (JSON), a plain
+/// form submitted without JavaScript (urlencoded or, with files, multipart;
+/// answered with a redirect), or an upload over HTTP (`X-Lvt-Upload`).
 async fn post_page<C: Controller>(
     State(page): State<Arc<PageState<C>>>,
-    headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let shared = &page.live.inner;
     if let Err(refused) = shared.guard.check(&headers) {
         return refused.into_response();
@@ -270,40 +274,114 @@ async fn post_page<C: Controller>(
     let new_session = new_session.as_deref();
     let group = identity.group.clone();
     let identity = Arc::new(identity);
-    if body.len() > shared.max_message_bytes {
-        let msg = format!(
-            "request body of {} bytes is over the limit of {} bytes",
-            body.len(),
-            shared.max_message_bytes
-        );
-        return finish(
-            (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Json(ErrorFrame::new("message_too_large", msg)),
-            )
-                .into_response(),
-            new_session,
-        );
-    }
-    let is_json = headers
+    let dispatch = &page.dispatch;
+    let refuse = |status: StatusCode, frame: ErrorFrame| {
+        finish((status, Json(frame)).into_response(), new_session)
+    };
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let parsed = if is_json {
-        ClientMessage::parse_bytes(&body, shared.max_message_bytes)
-            .map(|msg| (msg.action_name().to_string(), msg.data_map()))
+        .unwrap_or_default();
+    let upload_header = headers
+        .get("x-lvt-upload")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    // A form with files (with or without JavaScript), or the client's
+    // one-request upload: read as it streams, files to temporary files.
+    let multipart = if dispatch.uploads.is_empty() {
+        None
     } else {
-        form::action(&body, |name| page.dispatch.answers(name))
+        upload::multipart::boundary(content_type)
+    };
+    let is_json = content_type.starts_with("application/json");
+    let (parsed, received) = match multipart {
+        Some(boundary) => {
+            let limit = shared.max_message_bytes;
+            match upload::multipart::receive(body, boundary, &dispatch.uploads, limit).await {
+                Ok(mut received) => {
+                    let fields = std::mem::take(&mut received.fields);
+                    (
+                        Ok(form::action_of(fields, |name| page.dispatch.answers(name))),
+                        Some(received),
+                    )
+                }
+                Err(e) => {
+                    let status = match e {
+                        upload::multipart::MultipartError::TooLarge(_)
+                        | upload::multipart::MultipartError::FieldsTooLarge(_) => {
+                            StatusCode::PAYLOAD_TOO_LARGE
+                        }
+                        _ => StatusCode::BAD_REQUEST,
+                    };
+                    return refuse(status, ErrorFrame::new("upload_refused", e.to_string()));
+                }
+            }
+        }
+        None => {
+            let limit = shared.max_message_bytes;
+            let body = match axum::body::to_bytes(body, limit).await {
+                Ok(body) => body,
+                Err(_) => {
+                    let msg = format!("request body is over the limit of {limit} bytes");
+                    return refuse(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorFrame::new("message_too_large", msg),
+                    );
+                }
+            };
+            match upload_header.as_deref() {
+                // The upload handshake with the socket down: the entries' verdicts.
+                Some("start") => {
+                    return match serde_json::from_slice::<upload::protocol::Start>(&body) {
+                        Ok(start) => finish(
+                            Json(upload::multipart::start(&dispatch.uploads, start))
+                                .into_response(),
+                            new_session,
+                        ),
+                        Err(e) => refuse(
+                            StatusCode::BAD_REQUEST,
+                            ErrorFrame::new("malformed_message", e.to_string()),
+                        ),
+                    };
+                }
+                // Only direct-to-storage uploads complete over HTTP; this
+                // server stages every upload itself.
+                Some("complete") => {
+                    return refuse(
+                        StatusCode::BAD_REQUEST,
+                        ErrorFrame::new(
+                            "upload_not_direct",
+                            "uploads here are sent to this server, not to storage: there is nothing to complete",
+                        ),
+                    );
+                }
+                _ => {}
+            }
+            let parsed = if is_json {
+                ClientMessage::parse_bytes(&body, limit)
+                    .map(|msg| (msg.action_name().to_string(), msg.data_map()))
+            } else {
+                form::action(&body, |name| page.dispatch.answers(name))
+            };
+            (parsed, None)
+        }
     };
     let (action, data) = match parsed {
         Ok(parsed) => parsed,
-        Err(e) => {
-            let refusal = (StatusCode::BAD_REQUEST, Json(ErrorFrame::of(&e)));
-            return finish(refusal.into_response(), new_session);
-        }
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, ErrorFrame::of(&e)),
     };
+    // Holds the request's files until the handler ran: dropping it deletes
+    // what the handler did not move.
+    let received_files = received.is_some();
+    let (files, refused, _temps) = match received {
+        Some(r) => (r.files, r.refused, r.temps),
+        None => Default::default(),
+    };
+    // Answered as JSON unless a browser posted the form itself (the
+    // client's own multipart posts ask for JSON).
+    let answer_json =
+        is_json || upload_header.is_some() || (received_files && wants_json(&headers));
 
-    let dispatch = &page.dispatch;
     // Mounting may wait for the store, so it happens outside the lock.
     let mut mounted = None;
     let update = loop {
@@ -357,16 +435,23 @@ async fn post_page<C: Controller>(
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
         });
-        let outcome = dispatch.run(view, &action, Arc::new(data), &link, Caller::Client);
+        let outcome = if refused.is_empty() {
+            let action = Arc::from(action.as_str());
+            let data = Arc::new(data);
+            dispatch.run_with_files(view, &action, data, &link, Caller::Client, None, files)
+        } else {
+            // A refused file fails the whole post: the handler does not run.
+            dispatch.fail(view, &action, upload::refusals(refused))
+        };
         // Nobody waits on this answer's frame yet: drop it here, lock held or not.
         view.release();
         if let Some(effects) = outcome.effects {
             dispatch.spread(&link, effects, Caller::Client);
         }
-        view.redirected = !is_json;
+        view.redirected = !answer_json;
         break Envelope::update(outcome.update.into_value(), &view.errors, Some(&action));
     };
-    if is_json {
+    if answer_json {
         finish(Json(update).into_response(), new_session)
     } else {
         let location = uri
@@ -418,6 +503,7 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
 
     #[test]
     fn sockets_keep_header_copies_not_the_request_buffer() {

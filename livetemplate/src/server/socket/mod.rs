@@ -31,6 +31,7 @@ use crate::dispatch::{Dispatch, View};
 use crate::identity::Identity;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame, FrameError, NAVIGATE, PING};
 use crate::session::{ConnInfo, Push, TaskScope};
+use crate::upload::protocol as upload;
 
 /// Settings a connection needs from its server.
 #[derive(Clone)]
@@ -198,28 +199,41 @@ pub(crate) async fn serve_socket<C: Controller>(
                     }
                 };
                 let read = Instant::now();
-                let verdict = limiter.as_mut().map_or(Verdict::Run, |l| l.check(read));
-                let reply = match verdict {
+                let message = parse(&page, &text, config.max_message_bytes);
+                // Upload chunks are bounded by the upload's own limits, and
+                // a file takes many: they do not count against the rate.
+                let uploading = matches!(&message, Ok(msg) if page.is_upload(msg.action_name()));
+                let verdict = match limiter.as_mut() {
+                    Some(limiter) if !uploading => limiter.check(read),
+                    _ => Verdict::Run,
+                };
+                let replies = match verdict {
                     Verdict::Run => {
                         view.defer = false;
-                        let (reply, heartbeat) = answer(&page, &mut view, &link, &headers, &text, config.max_message_bytes).await;
+                        let (replies, heartbeat) = answer(&page, &mut view, &link, &headers, message, &text).await;
                         // Heartbeats are not what a person waits for: keep them out of the figure.
                         if !heartbeat {
                             page.metrics.answered(read.elapsed());
                         }
-                        reply
+                        replies
                     }
                     // A heartbeat is answered all the same (a missing pong
                     // makes the client reconnect), but counts.
-                    Verdict::Refuse if is_ping(&text) => Utf8Bytes::from_static(PONG),
-                    Verdict::Refuse => rate_limited(&text, limits.rate.unwrap_or_default()),
+                    Verdict::Refuse if is_ping(&message) => vec![Utf8Bytes::from_static(PONG)],
+                    Verdict::Refuse => vec![rate_limited(&message, limits.rate.unwrap_or_default())],
                     Verdict::Close => {
                         tracing::warn!("a client kept sending over the rate limit: closing it");
                         close = Some(Close::RATE);
                         break;
                     }
                 };
-                let _ = writer.frames.try_send(Message::text(reply));
+                // One frame fits the writer's free slot; an upload's several
+                // wait for it in turn (each write is bounded by the timeout).
+                for reply in replies {
+                    if writer.frames.send(Message::text(reply)).await.is_err() {
+                        break;
+                    }
+                }
             }
         }
         view.release();
@@ -288,16 +302,33 @@ async fn run_push<C: Controller>(
 
 const PONG: &str = r#"{"pong":true}"#;
 
-fn is_ping(text: &str) -> bool {
-    ClientMessage::parse(text, 256).is_ok_and(|msg| msg.action_name() == PING)
+fn is_ping(message: &Result<ClientMessage, FrameError>) -> bool {
+    matches!(message, Ok(msg) if msg.action_name() == PING)
+}
+
+/// Parses a client's frame. An upload chunk may be larger than an action;
+/// nothing else may.
+fn parse<C: Controller>(
+    page: &Dispatch<C>,
+    text: &str,
+    limit: usize,
+) -> Result<ClientMessage, FrameError> {
+    let chunk_limit = limit.max(page.uploads.frame_limit());
+    let msg = ClientMessage::parse(text, chunk_limit)?;
+    if text.len() <= limit || msg.action_name() == upload::CHUNK {
+        Ok(msg)
+    } else {
+        Err(FrameError::TooLarge {
+            size: text.len(),
+            limit,
+        })
+    }
 }
 
 /// The answer to an action refused by the rate limit: nothing changed,
 /// and why (with the action, so a form waiting on it is released).
-fn rate_limited(text: &str, rate: Rate) -> Utf8Bytes {
-    let action = ClientMessage::parse(text, usize::MAX)
-        .ok()
-        .map(|msg| msg.action_name().to_string());
+fn rate_limited(message: &Result<ClientMessage, FrameError>, rate: Rate) -> Utf8Bytes {
+    let action = message.as_ref().ok().map(ClientMessage::action_name);
     let mut errors = Map::new();
     errors.insert(
         "_rate_limit".into(),
@@ -307,26 +338,33 @@ fn rate_limited(text: &str, rate: Rate) -> Utf8Bytes {
         )
         .into(),
     );
-    Envelope::update(Value::Object(Map::new()), &errors, action.as_deref())
+    Envelope::update(Value::Object(Map::new()), &errors, action)
         .to_text()
         .into()
 }
 
-/// The reply to one text frame, and whether it answered a heartbeat.
+/// The frames answering one client frame (an upload message may have
+/// several), and whether it was a heartbeat.
 async fn answer<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
     link: &Arc<Link>,
     headers: &Arc<HeaderMap>,
+    message: Result<ClientMessage, FrameError>,
     text: &str,
-    limit: usize,
-) -> (Utf8Bytes, bool) {
-    let msg = match ClientMessage::parse(text, limit) {
+) -> (Vec<Utf8Bytes>, bool) {
+    let msg = match message {
         Ok(msg) => msg,
-        Err(e) => return (ErrorFrame::of(&e).to_text().into(), false),
+        Err(e) => return (vec![ErrorFrame::of(&e).to_text().into()], false),
     };
+    if page.is_upload(msg.action_name()) {
+        return (
+            page.upload_message(view, link, msg.action_name(), text),
+            false,
+        );
+    }
     let reply = match msg.action_name() {
-        PING => return (Utf8Bytes::from_static(PONG), true),
+        PING => return (vec![Utf8Bytes::from_static(PONG)], true),
         NAVIGATE => {
             let query = msg
                 .data_map()
@@ -359,5 +397,5 @@ async fn answer<C: Controller>(
             outcome.update.into_frame(&view.errors, Some(action))
         }
     };
-    (reply, false)
+    (vec![reply], false)
 }
