@@ -68,15 +68,14 @@ impl Server {
     ) -> std::io::Result<Self> {
         let local: SocketAddr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let closing = live.clone();
-        let done = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                    closing.shutdown();
-                })
-                .await
-        });
+        // Slow requests are cut off; stopping closes the live connections
+        // and ends within the grace period whatever the clients do.
+        let server = live
+            .serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            });
+        let done = tokio::spawn(async move { server.await });
         Ok(Server {
             url: format!("http://{local}"),
             live,
