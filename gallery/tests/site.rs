@@ -26,10 +26,15 @@ async fn index_lists_categories_and_examples() {
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
-    assert_eq!(
-        v["categories"][0]["examples"][0]["path"],
-        "/realtime/server-push"
-    );
+    // Categories in LiveTemplate's order: Forms & Editing first.
+    assert_eq!(v["categories"][0]["name"], "Forms & Editing");
+    let realtime = v["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Real-Time & Multi-User")
+        .unwrap();
+    assert_eq!(realtime["examples"][0]["path"], "/realtime/server-push");
 }
 
 #[tokio::test]
