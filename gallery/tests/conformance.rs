@@ -60,6 +60,33 @@ async fn script(example: &Example, server: &TestServer) {
             tab.click("refresh").await.unwrap();
             tab.wait_for_text("sample 2").await.unwrap();
         }
+        "file-upload" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            let files = json!([{ "name": "dot.png", "type": "image/png", "size": 8 },
+                { "name": "setup.exe", "type": "application/x-msdownload", "size": 8 }]);
+            let start = json!({ "action": "upload_start", "upload_name": "files", "files": files });
+            tab.send_text(&start.to_string()).await.unwrap();
+            let id = loop {
+                if let livetemplate::testing::Frame::Upload(reply) = tab.next_frame().await.unwrap()
+                {
+                    break reply["entries"][0]["entry_id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string();
+                }
+            };
+            tab.wait_for_text("not accepted here").await.unwrap();
+            // A PNG's eight magic bytes, base64.
+            let chunk = json!({ "action": "upload_chunk", "entry_id": id,
+                "chunk_base64": "iVBORw0KGgo=", "offset": 0, "total": 8 });
+            tab.send_text(&chunk.to_string()).await.unwrap();
+            let done =
+                json!({ "action": "upload_complete", "upload_name": "files", "entry_ids": [id] });
+            tab.send_text(&done.to_string()).await.unwrap();
+            tab.wait_for_text("ready").await.unwrap();
+            tab.click("send").await.unwrap();
+            tab.wait_for_text("Sent.").await.unwrap();
+        }
         "export" => {
             let mut browser = server.browser();
             let mut tab = browser.open(&path).await.unwrap();
