@@ -238,6 +238,70 @@ async fn script(example: &Example, server: &TestServer) {
             tab.act("change", json!({ "filter": "zed" })).await.unwrap();
             tab.wait_for_text("Showing 1 of 10000 rows.").await.unwrap();
         }
+        "click-to-edit" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.click("edit").await.unwrap();
+            let empty =
+                json!({ "first_name": "", "last_name": "Lovelace", "email": "ada@example.com" });
+            tab.act("save", empty).await.unwrap();
+            let saved = json!({ "first_name": "Augusta", "last_name": "Lovelace", "email": "ada@example.com" });
+            tab.act("save", saved).await.unwrap();
+            tab.wait_for_text("Augusta Lovelace").await.unwrap();
+            tab.click("edit").await.unwrap();
+            tab.click("cancel").await.unwrap();
+        }
+        "edit-row" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.act("edit", json!({ "id": 2 })).await.unwrap();
+            let row = json!({ "id": 2, "name": "Alan M. Turing", "email": "alan@example.com" });
+            tab.act("save", row).await.unwrap();
+            tab.wait_for_text("Alan M. Turing").await.unwrap();
+            tab.act("edit", json!({ "id": 1 })).await.unwrap();
+            tab.click("cancel").await.unwrap();
+        }
+        "inline-validation" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            for field in [
+                json!({ "email": "nope" }),
+                json!({ "email": "ann@example.com" }),
+                json!({ "username": "admin" }),
+                json!({ "username": "ann" }),
+                json!({ "password": "abc" }),
+                json!({ "password": "abc12345xyz" }),
+            ] {
+                tab.act("change", field).await.unwrap();
+            }
+            let form =
+                json!({ "email": "ann@example.com", "username": "ann", "password": "abc12345xyz" });
+            tab.act("register", form).await.unwrap();
+        }
+        "bulk-update" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            tab.act("activate", json!({ "ids": ["2", "4", "1"] }))
+                .await
+                .unwrap();
+            tab.wait_for_text("Activated 2 users. 1 already active.")
+                .await
+                .unwrap();
+            tab.act("deactivate", json!({ "ids": ["2"] }))
+                .await
+                .unwrap();
+        }
+        "reset-input" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            for note in ["milk", "milk", "bread"] {
+                tab.act("add", json!({ "note": note })).await.unwrap();
+            }
+            tab.wait_for_text("bread").await.unwrap();
+        }
+        "preserve-inputs" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            for to in ["ann", "ben", "nobody"] {
+                tab.act("send", json!({ "to": to, "message": "See you at 5 <pm>" }))
+                    .await
+                    .unwrap();
+            }
+        }
         other => panic!("example {other:?} has no conformance script: add one here"),
     }
 }
