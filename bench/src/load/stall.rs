@@ -33,7 +33,7 @@ async fn bystander(server: &Client, stop: Arc<AtomicBool>, at_most: usize) -> Re
         next_text(&mut ws).await?;
         samples.push(start.elapsed());
         // A person clicks; a bystander is not a flood of its own.
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
     Ok(stats(samples))
 }
@@ -79,7 +79,7 @@ pub async fn stall(
     table: &mut Table,
 ) -> Result<(), Error> {
     let server = Server::start(&["--write-timeout", &write_timeout.to_string()])?;
-    let base = baseline(&server, 2000).await?;
+    let base = baseline(&server, 300).await?;
     let group = "stalledgroup";
     let mut held = Vec::new();
     for _ in 0..sockets {
@@ -148,7 +148,7 @@ pub async fn stall(
     ]);
     table.rows.push(vec![
         "bystander under the stall".into(),
-        "round trips on another group's counter, 2 ms apart".into(),
+        "round trips on another group's counter, 25 ms apart".into(),
         versus(&load, &base),
     ]);
     Ok(())
@@ -168,7 +168,7 @@ pub async fn flood(
         None => vec![],
     };
     let server = Server::start(&args)?;
-    let base = baseline(&server, 2000).await?;
+    let base = baseline(&server, 300).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let (sent, refused, closes) = (
         Arc::new(AtomicUsize::new(0)),
