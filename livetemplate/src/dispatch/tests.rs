@@ -1,5 +1,6 @@
 //! Actions on one view, and views of one delivery sharing renders.
 
+use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
