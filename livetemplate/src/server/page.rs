@@ -23,6 +23,7 @@ use crate::kept::Recent;
 use crate::lock::lock;
 use crate::protocol::{form, ClientMessage, Envelope, ErrorFrame};
 use crate::redirect;
+use crate::report::error_chain;
 use crate::session::TaskScope;
 use crate::template::RenderCache;
 use crate::upload;
@@ -321,11 +322,20 @@ async fn post_page<C: Controller>(
             let limit = shared.max_message_bytes;
             let body = match axum::body::to_bytes(body, limit).await {
                 Ok(body) => body,
-                Err(_) => {
-                    let msg = format!("request body is over the limit of {limit} bytes");
+                Err(e) => {
+                    let e = e.into_inner();
+                    // Over the limit, or the body broke off (or did not
+                    // arrive in time): two different answers.
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        let msg = format!("request body is over the limit of {limit} bytes");
+                        return refuse(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            ErrorFrame::new("message_too_large", msg),
+                        );
+                    }
                     return refuse(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        ErrorFrame::new("message_too_large", msg),
+                        StatusCode::BAD_REQUEST,
+                        ErrorFrame::new("body_unreadable", error_chain(&*e)),
                     );
                 }
             };
