@@ -189,14 +189,29 @@
 
   // ---- flashing what the server changed ----------------------------------
 
-  function flash(el) {
+  // More changed elements than this in one update is a list redrawn or
+  // reordered, not a value that changed: nothing flashes (and a big table
+  // is not restyled row by row).
+  const FLASH_MAX = 50;
+
+  function flashable(el) {
     // Not the wrapper itself, nor what the page's own scripts own (lvt-ignore).
-    if (!el || el.nodeType !== 1 || el.matches("[data-lvt-id]") || el.closest("[lvt-ignore]")) return;
-    el.classList.remove("lvt-changed");
-    void el.offsetWidth; // restart the animation
-    el.classList.add("lvt-changed");
-    clearTimeout(el.lvtChanged);
-    el.lvtChanged = setTimeout(() => el.classList.remove("lvt-changed"), 1200);
+    return el && el.nodeType === 1 && !el.matches("[data-lvt-id]") && !el.closest("[lvt-ignore]");
+  }
+
+  function flash(elements) {
+    const list = [...new Set(elements)].filter(flashable);
+    if (list.length === 0 || list.length > FLASH_MAX) return;
+    // Off now, on at the next frame: the animation restarts without a
+    // forced layout per element.
+    for (const el of list) el.classList.remove("lvt-changed");
+    requestAnimationFrame(() => {
+      for (const el of list) {
+        el.classList.add("lvt-changed");
+        clearTimeout(el.lvtChanged);
+        el.lvtChanged = setTimeout(() => el.classList.remove("lvt-changed"), 1200);
+      }
+    });
   }
 
   function watchChanges() {
@@ -204,10 +219,13 @@
     if (!root) return;
     new MutationObserver((records) => {
       if (!applyingUpdate) return;
+      const changed = [];
       for (const r of records) {
-        if (r.type === "characterData") flash(r.target.parentElement);
-        else for (const node of r.addedNodes) flash(node.nodeType === 1 ? node : node.parentElement);
+        if (r.type === "characterData") changed.push(r.target.parentElement);
+        else for (const node of r.addedNodes) changed.push(node.nodeType === 1 ? node : node.parentElement);
+        if (changed.length > FLASH_MAX * 4) return; // a big redraw: see FLASH_MAX
       }
+      flash(changed);
     }).observe(root, { subtree: true, childList: true, characterData: true });
   }
 

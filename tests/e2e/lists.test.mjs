@@ -190,14 +190,14 @@ test("value-select: the city select follows the country, and a city says how man
 
 test("sortable: a real drag moves a row, sent as one o op; ↑ does it from the keyboard; the order survives a reload", async () => {
   const { page, live, errors, replyTo } = await open("/lists/sortable");
-  const items = "ol li";
+  const items = "[data-lvt-id] ol li";
   const titles = async () => (await texts(page, items)).map((t) => t.replace(/^⠿\s*/, "").replace(/\s*↑\s*↓$/, ""));
   await mark(page, items);
   const reordered = replyTo("reorder");
   await page.locator(items, { hasText: "Announce it" }).dragTo(page.locator(items, { hasText: "Bump the version" }));
   const reply = await reordered;
   assert.deepEqual(listOps(reply), [["o", ["1", "6", "2", "3", "4", "5"]]], JSON.stringify(reply));
-  await page.waitForFunction(() => document.querySelectorAll("ol li")[1]?.dataset.key === "6");
+  await page.waitForFunction(() => document.querySelectorAll("[data-lvt-id] ol li")[1]?.dataset.key === "6");
   assert.deepEqual(await titles(), [
     "Write the changelog",
     "Announce it",
@@ -212,13 +212,13 @@ test("sortable: a real drag moves a row, sent as one o op; ↑ does it from the 
   await live.getByRole("button", { name: "Move Announce it up" }).focus();
   await page.keyboard.press("Enter");
   assert.equal(listOps(await moved)[0][0], "o");
-  await page.waitForFunction(() => document.querySelector("ol li")?.dataset.key === "6");
+  await page.waitForFunction(() => document.querySelector("[data-lvt-id] ol li")?.dataset.key === "6");
 
   await page.reload();
   await waitConnected(page);
   assert.equal((await titles())[0], "Announce it", "the order is kept");
   await live.getByRole("button", { name: "Reset the order" }).click();
-  await page.waitForFunction(() => document.querySelector("ol li")?.dataset.key === "1");
+  await page.waitForFunction(() => document.querySelector("[data-lvt-id] ol li")?.dataset.key === "1");
   assert.deepEqual(errors, []);
   await page.close();
 });
