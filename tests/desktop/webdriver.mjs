@@ -124,8 +124,15 @@ export class Session {
     const found = await this.command("POST", "/element", { using: "css selector", value: css });
     return found[ELEMENT];
   }
+  /** Clicks `css` once it is scrolled to the middle of the window: scrolled
+   *  only into view, it would sit under the gallery's sticky header. */
   async click(css) {
-    await this.command("POST", `/element/${await this.find(css)}/click`, {});
+    const element = await this.find(css);
+    await this.command("POST", "/execute/sync", {
+      script: "arguments[0].scrollIntoView({ block: 'center' })",
+      args: [{ [ELEMENT]: element }],
+    });
+    await this.command("POST", `/element/${element}/click`, {});
   }
   /** Runs `fn` (a function's source) in the page with `args`; returns its value. */
   run(fn, ...args) {
