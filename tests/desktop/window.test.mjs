@@ -47,6 +47,8 @@ test("the desktop window shows the index with every category, and its own addres
 test("cross-tab: the desktop window follows a Chromium tab that joined through the hand-off link", async () => {
   const window = env.window;
   await window.click('a[href="/realtime/cross-tab"]');
+  // The click only starts the navigation: wait on the new page, not the old one.
+  await eventually(async () => (await window.url()) === `${env.url}/realtime/cross-tab`, 20_000, "the example page");
   await window.waitFor("[data-lvt-id]:not([data-lvt-loading])");
   assert.equal(await window.url(), `${env.url}/realtime/cross-tab`);
 
