@@ -6,7 +6,7 @@ use axum::Router;
 use livetemplate::{Controller, LiveError, LiveTemplate, PageBuilder, SignedCookieAuth};
 use serde::Serialize;
 
-use crate::examples::{forms, lists, realtime};
+use crate::examples::{feedback, forms, lists, loading, navigation, realtime, search};
 
 /// An example's categories, in the order the index shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -15,19 +15,39 @@ pub enum Category {
     Forms,
     /// Lists of rows: deleting, loading more, reordering, 10,000 rows.
     Lists,
+    /// Finding things: search as you type, filters kept in the URL.
+    Search,
+    /// Slow work made visible: placeholders, progress, retry.
+    Loading,
+    /// Dialogs, tabs, pages and keys: what makes a page feel like an app.
+    Navigation,
+    /// Showing that something happened: animations, busy states, flashes.
+    Feedback,
     /// Server push, several tabs, several users, several instances.
     RealTime,
 }
 
 impl Category {
     /// Every category, in the index's order.
-    pub const ALL: &'static [Category] = &[Category::Forms, Category::Lists, Category::RealTime];
+    pub const ALL: &'static [Category] = &[
+        Category::Forms,
+        Category::Lists,
+        Category::Search,
+        Category::Loading,
+        Category::Navigation,
+        Category::Feedback,
+        Category::RealTime,
+    ];
 
     /// The name people read.
     pub fn name(self) -> &'static str {
         match self {
             Category::Forms => "Forms & Editing",
             Category::Lists => "Lists & Data",
+            Category::Search => "Search & Filtering",
+            Category::Loading => "Loading & Progress",
+            Category::Navigation => "Dialogs, Tabs & Navigation",
+            Category::Feedback => "Visual Feedback",
             Category::RealTime => "Real-Time & Multi-User",
         }
     }
@@ -37,6 +57,10 @@ impl Category {
         match self {
             Category::Forms => "forms",
             Category::Lists => "lists",
+            Category::Search => "search",
+            Category::Loading => "loading",
+            Category::Navigation => "navigation",
+            Category::Feedback => "feedback",
             Category::RealTime => "realtime",
         }
     }
@@ -124,6 +148,10 @@ pub const EXAMPLES: &[Example] = &[
     lists::value_select::EXAMPLE,
     lists::sortable::EXAMPLE,
     lists::large_table::EXAMPLE,
+    // Search & Filtering
+    // Loading & Progress
+    // Dialogs, Tabs & Navigation
+    // Visual Feedback
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,

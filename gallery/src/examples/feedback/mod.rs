@@ -1,0 +1,1 @@
+//! Visual Feedback: showing a person that something happened — animations, busy states, flashes.

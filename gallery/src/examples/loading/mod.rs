@@ -1,0 +1,1 @@
+//! Loading & Progress: slow work shown as it happens — placeholders first, progress, retry.

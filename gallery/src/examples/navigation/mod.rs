@@ -1,0 +1,1 @@
+//! Dialogs, Tabs & Navigation: dialogs that survive re-renders, tabs and pages in the URL, keys.

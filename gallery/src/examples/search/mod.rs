@@ -1,0 +1,1 @@
+//! Search & Filtering: finding things among many, with what was asked kept in the URL.
