@@ -314,8 +314,11 @@ impl Builder {
     /// How many actions one connection may send: `per_second` on average,
     /// `burst` at once after a quiet spell (default 50 a second, bursts of
     /// 100). An action over the limit is not run; the client gets
-    /// `meta.errors._rate_limit`. A connection that keeps sending over
-    /// twice the rate for longer than a burst is closed (1008).
+    /// `meta.errors._rate_limit`. A connection sending over twice the rate
+    /// for longer than a burst is not read for the time a burst takes to
+    /// refill (`burst / per_second`, 2 s by default): its frames wait in
+    /// the network's buffers and cost the server nothing. After five such
+    /// holds in a row it is closed (1008).
     ///
     /// ```
     /// use livetemplate::{LiveTemplate, Templates};

@@ -130,6 +130,8 @@ pub(crate) async fn serve_socket<C: Controller>(
     }
 
     let mut limiter = limits.rate.map(Limiter::new);
+    // Until when a flooding client is not read (see `Verdict::Hold`).
+    let mut held: Option<Instant> = None;
     let overflow = mailbox.overflow().clone();
     // How the loop ended: a close frame to send, or none (the client left,
     // or cannot be written to).
@@ -181,7 +183,8 @@ pub(crate) async fn serve_socket<C: Controller>(
                     permit.send(Message::text(frame));
                 }
             }
-            frame = stream.next(), if writer.is_free() && !view.stale => {
+            () = hold_ends(held), if held.is_some() => held = None,
+            frame = stream.next(), if writer.is_free() && !view.stale && held.is_none() => {
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
@@ -221,6 +224,11 @@ pub(crate) async fn serve_socket<C: Controller>(
                     // makes the client reconnect), but counts.
                     Verdict::Refuse if is_ping(&message) => vec![Utf8Bytes::from_static(PONG)],
                     Verdict::Refuse => vec![rate_limited(&message, limits.rate.unwrap_or_default())],
+                    Verdict::Hold(until) => {
+                        tracing::debug!("a client sends over twice the rate limit: not reading it for a while");
+                        held = Some(until);
+                        vec![rate_limited(&message, limits.rate.unwrap_or_default())]
+                    }
                     Verdict::Close => {
                         tracing::warn!("a client kept sending over the rate limit: closing it");
                         close = Some(Close::RATE);
@@ -257,6 +265,14 @@ pub(crate) async fn serve_socket<C: Controller>(
         while let Some(Ok(_)) = stream.next().await {}
     })
     .await;
+}
+
+/// Resolves when a hold ends (never, if there is none).
+async fn hold_ends(held: Option<Instant>) {
+    match held {
+        Some(until) => tokio::time::sleep_until(until.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs one push on the view; its frame, unless the render was deferred.
