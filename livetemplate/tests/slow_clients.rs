@@ -480,3 +480,50 @@ async fn pushes_to_a_client_far_behind_are_bounded() {
     );
     until(|| live.metrics().connections() == 0, "closed").await;
 }
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_closed_and_its_tasks_end() {
+    let live = LiveTemplate::builder(templates())
+        .ping(Duration::from_millis(150), Duration::from_millis(150))
+        .build();
+    let (server, live, _sessions, _) = counter(live).await;
+    // A vanished peer: it started a task, then reads nothing more, so it
+    // never answers a ping (tungstenite answers while reading).
+    let mut silent = raw(&server, false).await;
+    send(&mut silent, "startStubborn", json!({})).await;
+    assert_eq!(next_json(&mut silent).await["meta"]["success"], true);
+    assert_eq!(live.metrics().tasks(), 1);
+    // A quiet client that is there: it reads, so it answers each ping.
+    let mut alive = raw(&server, false).await;
+    let reader = tokio::spawn(async move {
+        let mut pings = 0;
+        while pings < 3 {
+            match alive.next().await {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(_)) => {}
+                other => panic!("the quiet client was closed: {other:?}"),
+            }
+        }
+        alive
+    });
+    until(
+        || live.metrics().tasks() == 0,
+        "the silent client's task ended",
+    )
+    .await;
+    until(
+        || live.metrics().connections() == 1,
+        "the silent client closed",
+    )
+    .await;
+    let alive = reader.await.unwrap();
+    assert_eq!(
+        live.metrics().connections(),
+        1,
+        "the quiet client that answers pings is still connected"
+    );
+    // If its link comes back, the silent client hears why.
+    let (code, reason) = close_of(&mut silent).await;
+    assert_eq!((code, reason.as_str()), (1001, "no answer to ping"));
+    drop(alive);
+}

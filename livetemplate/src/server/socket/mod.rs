@@ -7,9 +7,11 @@
 //! close frame with a code and a reason (see [`close`]).
 
 mod close;
+mod ping;
 mod rate;
 mod writer;
 
+pub(crate) use ping::Ping;
 pub(crate) use rate::Rate;
 
 use std::collections::HashMap;
@@ -24,6 +26,7 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use self::close::Close;
+use self::ping::{Pinger, Tick};
 use self::rate::{Limiter, Verdict};
 use self::writer::Writer;
 use crate::controller::{Caller, Controller, Link, TopicRules};
@@ -49,6 +52,8 @@ pub(crate) struct SocketLimits {
     pub write_timeout: Duration,
     /// Actions a client may send; `None`: no limit.
     pub rate: Option<Rate>,
+    /// When to ping a silent client, and close it; `None`: never.
+    pub ping: Option<Ping>,
 }
 
 /// The write timeout unless the builder says otherwise.
@@ -59,6 +64,7 @@ impl Default for SocketLimits {
         SocketLimits {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             rate: Some(Rate::default()),
+            ping: Some(Ping::default()),
         }
     }
 }
@@ -132,6 +138,9 @@ pub(crate) async fn serve_socket<C: Controller>(
     let mut limiter = limits.rate.map(Limiter::new);
     // Until when a flooding client is not read (see `Verdict::Hold`).
     let mut held: Option<Instant> = None;
+    let mut pinger = limits.ping.map(Pinger::new);
+    let ping_timer = tokio::time::sleep(pinger.as_ref().map_or(Duration::MAX / 4, Pinger::first));
+    tokio::pin!(ping_timer);
     let overflow = mailbox.overflow().clone();
     // How the loop ended: a close frame to send, or none (the client left,
     // or cannot be written to).
@@ -184,7 +193,31 @@ pub(crate) async fn serve_socket<C: Controller>(
                 }
             }
             () = hold_ends(held), if held.is_some() => held = None,
+            () = &mut ping_timer, if pinger.is_some() => {
+                let Some(pinger) = pinger.as_mut() else { continue };
+                // A write under way is progress enough (a peer that stops
+                // taking it is the write timeout's business).
+                if !writer.is_free() {
+                    pinger.heard();
+                }
+                let next = match pinger.tick() {
+                    Tick::Wait(after) => after,
+                    Tick::Ping(after) => {
+                        let _ = writer.frames.try_send(Message::Ping(Default::default()));
+                        after
+                    }
+                    Tick::Dead => {
+                        tracing::info!("a client did not answer a ping: closing it");
+                        close = Some(Close::SILENT);
+                        break;
+                    }
+                };
+                ping_timer.as_mut().reset(tokio::time::Instant::now() + next);
+            }
             frame = stream.next(), if writer.is_free() && !view.stale && held.is_none() => {
+                if let (Some(pinger), Some(Ok(_))) = (pinger.as_mut(), &frame) {
+                    pinger.heard();
+                }
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
