@@ -71,7 +71,11 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
             tab.act("send", json!({ "message": "Lunch at <noon>?" }))
                 .await
                 .unwrap();
-            assert!(tab.html().contains("Sent “Lunch at &lt;noon&gt;?”."), "{}", tab.html());
+            assert!(
+                tab.html().contains("Sent “Lunch at &lt;noon&gt;?”."),
+                "{}",
+                tab.html()
+            );
             tab.act("send", json!({ "message": "" })).await.unwrap();
             assert!(
                 tab.has_text("Write something before sending."),
