@@ -152,6 +152,10 @@ pub const EXAMPLES: &[Example] = &[
     // Loading & Progress
     // Dialogs, Tabs & Navigation
     // Visual Feedback
+    feedback::animations::EXAMPLE,
+    feedback::loading_states::EXAMPLE,
+    feedback::highlight::EXAMPLE,
+    feedback::flash_messages::EXAMPLE,
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,

@@ -440,6 +440,7 @@ impl Builder {
                 socket_limits: self.socket_limits,
                 task_limits: self.task_limits,
                 upload_dir: self.upload_dir.unwrap_or_else(crate::upload::default_dir),
+                flash_key: super::flash::FlashKey::random(),
                 page_templates: Mutex::default(),
             }),
         }
