@@ -18,6 +18,12 @@ pub struct Metrics {
     action_errors: AtomicU64,
     resyncs: AtomicU64,
     shared_renders: AtomicU64,
+    /// Tabs whose socket dropped, kept for their grace period (see
+    /// [`Builder::resume_grace`](crate::Builder::resume_grace)), and the
+    /// bytes their states take.
+    parked: AtomicI64,
+    parked_bytes: AtomicI64,
+    resumes: AtomicU64,
     /// From a client's frame read to the reply written to its socket.
     answers: Histogram,
 }
@@ -61,6 +67,33 @@ impl Metrics {
     /// same state share one.
     pub fn shared_renders(&self) -> u64 {
         self.shared_renders.load(Ordering::Relaxed)
+    }
+
+    /// Tabs in their grace period now: their socket dropped, their view,
+    /// tasks and pushes kept until it comes back or the grace ends.
+    pub fn parked(&self) -> i64 {
+        self.parked.load(Ordering::Relaxed)
+    }
+
+    /// What the states of the tabs in their grace period take, in bytes
+    /// (as JSON; their trees are not kept).
+    pub fn parked_bytes(&self) -> i64 {
+        self.parked_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Tabs that came back within their grace period and got their own
+    /// view back.
+    pub fn resumes(&self) -> u64 {
+        self.resumes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn parked_changed(&self, views: i64, bytes: i64) {
+        self.parked.fetch_add(views, Ordering::Relaxed);
+        self.parked_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn resumed(&self) {
+        self.resumes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// How long answering a client's frame took, server side: from the
@@ -120,7 +153,7 @@ impl Metrics {
     /// The gauges and counters in Prometheus text exposition format.
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &str, i64); 6] = [
+        let rows: [(&str, &str, &str, i64); 9] = [
             (
                 "livetemplate_connections",
                 "gauge",
@@ -156,6 +189,24 @@ impl Metrics {
                 "counter",
                 "Pushes answered with a render another tab of the same delivery made.",
                 self.shared_renders() as i64,
+            ),
+            (
+                "livetemplate_parked_views",
+                "gauge",
+                "Tabs in their grace period: socket dropped, view kept for a resume.",
+                self.parked(),
+            ),
+            (
+                "livetemplate_parked_bytes",
+                "gauge",
+                "Bytes of the states kept for tabs in their grace period.",
+                self.parked_bytes(),
+            ),
+            (
+                "livetemplate_resumes_total",
+                "counter",
+                "Tabs that came back within their grace period to their own view.",
+                self.resumes() as i64,
             ),
         ];
         for (name, kind, help, value) in rows {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::socket::resume::{Budget, ResumeLimits};
 use super::socket::{Ping, Rate, SocketLimits};
 use super::{
     handoff, host, origin, page, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL,
@@ -49,6 +50,7 @@ pub struct Builder {
     http_views: page::ViewLimits,
     socket_limits: SocketLimits,
     task_limits: Limits,
+    resume: ResumeLimits,
     upload_dir: Option<std::path::PathBuf>,
 }
 
@@ -66,6 +68,7 @@ impl fmt::Debug for Builder {
             .field("http_views", &self.http_views)
             .field("socket_limits", &self.socket_limits)
             .field("task_limits", &self.task_limits)
+            .field("resume", &self.resume)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +92,7 @@ impl Builder {
             http_views: page::ViewLimits::default(),
             socket_limits: SocketLimits::default(),
             task_limits: Limits::default(),
+            resume: ResumeLimits::default(),
             upload_dir: None,
         }
     }
@@ -403,6 +407,54 @@ impl Builder {
         self
     }
 
+    /// How long a tab whose socket dropped (without the client closing it:
+    /// the network went away, the peer went silent) is kept for it to come
+    /// back to; zero, the default for now, keeps none.
+    ///
+    /// Kept, the tab's state goes on taking the pushes meant for it
+    /// (`trigger_action`, broadcasts, jobs), unrendered; its tasks go on
+    /// running, and `trigger_action` counts it as live. Each page load
+    /// carries a token in the URL the stock client opens its socket on
+    /// (the query parameter `lvt_tab`, which `mount` never sees); a socket
+    /// that comes back with it within the grace gets that tab's own state,
+    /// in one frame. Past the grace the tab is ended as a closed one is:
+    /// tasks cancelled, `on_disconnect`; it then mounts afresh, with its
+    /// persisted fields. See [`max_resumable`](Self::max_resumable) for the
+    /// bounds on what kept tabs hold.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .resume_grace(Duration::from_secs(30))
+    ///     .build();
+    /// ```
+    pub fn resume_grace(mut self, grace: Duration) -> Builder {
+        self.resume.grace = grace;
+        self
+    }
+
+    /// The most tabs kept in their grace period at once (see
+    /// [`resume_grace`](Self::resume_grace)), and the most bytes their
+    /// states may take (as JSON; their rendered trees are not kept), over
+    /// every page; default 10 000 and 64 MiB. A dropped tab that does not
+    /// fit, or that outgrows the bytes while kept, is ended at once.
+    /// `Metrics::parked` and `Metrics::parked_bytes` say what is held.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .resume_grace(Duration::from_secs(30))
+    ///     .max_resumable(1_000, 16 << 20)
+    ///     .build();
+    /// ```
+    pub fn max_resumable(mut self, views: usize, bytes: usize) -> Builder {
+        self.resume.max_views = views;
+        self.resume.max_bytes = bytes;
+        self
+    }
+
     /// Where files being uploaded are written until a handler takes them
     /// (default: `livetemplate-uploads` under the system's temporary
     /// directory). Made, private to this user, when the first file arrives.
@@ -416,10 +468,11 @@ impl Builder {
         let instance = self
             .instance
             .unwrap_or_else(|| format!("instance-{}", &crate::random::id()[..6]));
+        let metrics = Arc::new(Metrics::default());
         LiveTemplate {
             inner: Arc::new(Shared {
                 templates: self.templates,
-                metrics: Arc::new(Metrics::default()),
+                metrics: metrics.clone(),
                 guard: origin::Guard {
                     hosts: Arc::new(self.hosts),
                     allowed: self.allowed_origins,
@@ -439,6 +492,8 @@ impl Builder {
                 http_views: self.http_views,
                 socket_limits: self.socket_limits,
                 task_limits: self.task_limits,
+                resume: self.resume,
+                resume_budget: Arc::new(Budget::new(self.resume, metrics)),
                 upload_dir: self.upload_dir.unwrap_or_else(crate::upload::default_dir),
                 flash_key: super::flash::FlashKey::random(),
                 page_templates: Mutex::default(),

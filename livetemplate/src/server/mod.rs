@@ -120,6 +120,10 @@ pub(crate) struct Shared {
     socket_limits: socket::SocketLimits,
     /// Caps on background tasks and jobs.
     task_limits: crate::session::Limits,
+    /// How long a dropped tab is kept for a resume, and how many may be.
+    resume: socket::resume::ResumeLimits,
+    /// What the kept tabs of every page hold.
+    resume_budget: Arc<socket::resume::Budget>,
     /// Where uploads are written until a handler takes them.
     upload_dir: std::path::PathBuf,
     /// Signs the cookie that carries flash messages across a form post's redirect.

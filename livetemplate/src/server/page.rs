@@ -15,6 +15,7 @@ use minijinja::Value as JinjaValue;
 use serde_json::Value;
 
 use super::flash;
+use super::socket::resume::{token_script, Parking, TAB_PARAM};
 use super::socket::{serve_socket, SocketConfig};
 use super::{LiveTemplate, CLIENT_SCRIPT_PATH};
 use crate::controller::{Caller, Controller, Link};
@@ -56,6 +57,9 @@ struct PageState<C: Controller> {
     /// State of clients acting over HTTP (their socket is down or
     /// disabled), one per session group, dropped when idle.
     http_views: Mutex<Recent<String, View<C>>>,
+    /// Tabs whose socket dropped, kept for a while under their page load's
+    /// token (see `socket::resume`).
+    parking: Arc<Parking<C>>,
 }
 
 pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
@@ -64,11 +68,16 @@ pub(crate) fn routes<C: Controller, S: Clone + Send + Sync + 'static>(
     layout: Option<(String, Value)>,
 ) -> MethodRouter<S> {
     let idle = live.inner.http_views.idle;
+    let parking = Arc::new(Parking::new(
+        live.inner.resume.grace,
+        live.inner.resume_budget.clone(),
+    ));
     let state = Arc::new(PageState {
         dispatch: Arc::new(dispatch),
         live,
         layout,
         http_views: Mutex::new(Recent::new(idle)),
+        parking,
     });
     get(get_page::<C>)
         .head(head_page)
@@ -109,15 +118,17 @@ async fn get_page<C: Controller>(
     request: Request,
 ) -> Response {
     let (mut parts, _) = request.into_parts();
-    let query: HashMap<String, String> = match Query::try_from_uri(&parts.uri) {
+    let mut query: HashMap<String, String> = match Query::try_from_uri(&parts.uri) {
         Ok(Query(q)) => q,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
+    // A page load's token is the runtime's, not the page's query.
+    let token = query.remove(TAB_PARAM);
     let headers = parts.headers.clone();
     let (identity, new_session) = page.live.identify(&headers);
     if is_websocket(&headers) {
         return match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-            Ok(ws) => upgrade(page, headers, query, ws, identity),
+            Ok(ws) => upgrade(page, headers, (query, token), ws, identity),
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -179,10 +190,14 @@ async fn get_page<C: Controller>(
         );
     }
     let inner = tree.to_html();
-    let wrapper = format!(
+    let mut wrapper = format!(
         r#"<div data-lvt-id="lvt-{}" data-lvt-loading="true">{inner}</div>"#,
         &crate::random::id()[..12]
     );
+    if page.parking.enabled() {
+        // This page load's token, for its socket to come back with.
+        wrapper.push_str(&token_script(&crate::random::id()));
+    }
     let html = match &page.layout {
         Some((layout, ctx)) => {
             let ctx = minijinja::context! {
@@ -217,7 +232,7 @@ fn forget_flash(mut response: Response, clear: Option<&str>) -> Response {
 fn upgrade<C: Controller>(
     page: Arc<PageState<C>>,
     headers: HeaderMap,
-    query: HashMap<String, String>,
+    (query, token): (HashMap<String, String>, Option<String>),
     ws: WebSocketUpgrade,
     identity: Identity,
 ) -> Response {
@@ -236,6 +251,12 @@ fn upgrade<C: Controller>(
         .max(shared.max_message_bytes)
         .max(page.dispatch.uploads.frame_limit());
     let dispatch = page.dispatch.clone();
+    // Only a token this runtime could have made: 32 hex digits.
+    let resume = token
+        .filter(|t| {
+            page.parking.enabled() && t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .map(|t| (page.parking.clone(), Arc::from(t)));
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         // Actions are small: a frame larger than the read buffer grows it
@@ -250,6 +271,7 @@ fn upgrade<C: Controller>(
                 identity,
                 (query, detached(&headers)),
                 config,
+                resume,
             )
         })
 }
@@ -276,9 +298,10 @@ fn detached(headers: &HeaderMap) -> HeaderMap {
 async fn post_page<C: Controller>(
     State(page): State<Arc<PageState<C>>>,
     OriginalUri(uri): OriginalUri,
-    Query(query): Query<HashMap<String, String>>,
+    Query(mut query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response {
+    query.remove(TAB_PARAM);
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let shared = &page.live.inner;

@@ -19,7 +19,7 @@ mod tasks;
 pub use jobs::Job;
 pub(crate) use quota::{Limits, Quotas, Slot};
 pub use quota::{QuotaScope, SpawnError};
-pub(crate) use registry::{ConnInfo, Push, Registry, StateChange, Target};
+pub(crate) use registry::{ConnInfo, Mailbox, Push, Registration, Registry, StateChange, Target};
 pub(crate) use shared::{Rendered, SharedRenders};
 pub(crate) use tasks::TaskScope;
 

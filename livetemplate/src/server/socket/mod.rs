@@ -9,13 +9,13 @@
 mod close;
 mod ping;
 mod rate;
+pub(crate) mod resume;
 mod writer;
 
 pub(crate) use ping::Ping;
 pub(crate) use rate::Rate;
 
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,8 +28,9 @@ use tokio_util::sync::CancellationToken;
 use self::close::Close;
 use self::ping::{Pinger, Tick};
 use self::rate::{Limiter, Verdict};
+use self::resume::{Held, Parking};
 use self::writer::Writer;
-use crate::controller::{Caller, Controller, Link, TopicRules};
+use crate::controller::{ActionError, Caller, Controller, Effects, Link, TopicRules};
 use crate::dispatch::{Dispatch, View};
 use crate::identity::Identity;
 use crate::protocol::{ClientMessage, Envelope, ErrorFrame, FrameError, NAVIGATE, PING};
@@ -74,13 +75,16 @@ impl Default for SocketLimits {
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Serves one connection until the client leaves or the server shuts down.
-/// Its tasks are cancelled and it is unregistered before this returns.
+/// Its tasks are cancelled and it is unregistered before this returns —
+/// unless its socket dropped and `resume` keeps it for a while (see
+/// [`resume`]): then a socket with the same page load's token takes it back.
 pub(crate) async fn serve_socket<C: Controller>(
     socket: WebSocket,
     page: Arc<Dispatch<C>>,
     identity: Identity,
     request: (HashMap<String, String>, HeaderMap),
     config: SocketConfig,
+    resume: Option<(Arc<Parking<C>>, Arc<str>)>,
 ) {
     let (query, headers) = request;
     let headers = Arc::new(headers);
@@ -88,36 +92,33 @@ pub(crate) async fn serve_socket<C: Controller>(
     let (sink, mut stream) = socket.split();
     let limits = config.limits;
     let writer = Writer::start(sink, limits.write_timeout);
-    let (registration, mut mailbox) = page.registry.register(ConnInfo {
-        page: page.page.clone(),
-        group: Arc::from(identity.group.as_str()),
-        user: identity.user_id.as_deref().map(Arc::from),
-    });
-    let link = Arc::new(Link {
-        registry: page.registry.clone(),
-        page: page.page.clone(),
-        conn: Some(registration.id),
-        tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
-        topics: config.topics.clone(),
-        identity: Arc::new(identity),
-    });
-
-    let state = match page.mount(query, &headers, &link.identity).await {
-        Ok(state) => state,
-        Err(e) => {
-            let frame = ErrorFrame::new("mount_failed", e.to_string());
-            let _ = writer.frames.send(Message::text(frame.to_text())).await;
-            writer
-                .finish(Some(Close::FAILED.message()), CLOSE_WAIT)
-                .await;
-            return;
-        }
+    let resumed = match &resume {
+        Some((parking, token)) => parking.resume(token, &identity).await,
+        None => None,
     };
-    let mut view = View::<C>::new(state);
-    let effects = page.connect(&mut view, &link);
+    let (held, effects) = match resumed {
+        Some(held) => (held, None),
+        None => match open(&page, identity, query, &headers, &config).await {
+            Ok(opened) => opened,
+            Err(e) => {
+                let frame = ErrorFrame::new("mount_failed", e.to_string());
+                let _ = writer.frames.send(Message::text(frame.to_text())).await;
+                writer
+                    .finish(Some(Close::FAILED.message()), CLOSE_WAIT)
+                    .await;
+                return;
+            }
+        },
+    };
+    let Held {
+        mut view,
+        registration,
+        mut mailbox,
+        link,
+    } = held;
     // Only the frame's text, moved into the send: the first tree as JSON
     // values is several times the page, and must not live as long as the
-    // connection.
+    // connection. (A resumed view has no tree either: the whole tree.)
     let first = match page.refresh(&mut view) {
         Ok(tree) => Envelope::first(tree, page.capabilities()).to_text(),
         Err(e) => {
@@ -127,6 +128,13 @@ pub(crate) async fn serve_socket<C: Controller>(
             writer
                 .finish(Some(Close::FAILED.message()), CLOSE_WAIT)
                 .await;
+            Held {
+                view,
+                registration,
+                mailbox,
+                link,
+            }
+            .end(&page);
             return;
         }
     };
@@ -145,6 +153,9 @@ pub(crate) async fn serve_socket<C: Controller>(
     // How the loop ended: a close frame to send, or none (the client left,
     // or cannot be written to).
     let close: Option<Close>;
+    // Whether the socket ended without the client saying so (the network
+    // dropped, the peer went silent): then the tab may come back.
+    let mut dropped = false;
     // One wait for the whole connection, not one made and dropped per frame.
     let shutdown = config.shutdown.cancelled();
     tokio::pin!(shutdown);
@@ -161,6 +172,7 @@ pub(crate) async fn serve_socket<C: Controller>(
             }
             _ = writer.gone.cancelled() => {
                 close = None;
+                dropped = true;
                 break;
             }
             _ = overflow.cancelled() => {
@@ -172,6 +184,7 @@ pub(crate) async fn serve_socket<C: Controller>(
             permit = writer.frames.reserve(), if view.stale || !writer.is_free() => {
                 let Ok(permit) = permit else {
                     close = None;
+                    dropped = true;
                     break;
                 };
                 if view.stale {
@@ -209,6 +222,7 @@ pub(crate) async fn serve_socket<C: Controller>(
                     Tick::Dead => {
                         tracing::info!("a client did not answer a ping: closing it");
                         close = Some(Close::SILENT);
+                        dropped = true;
                         break;
                     }
                 };
@@ -225,12 +239,19 @@ pub(crate) async fn serve_socket<C: Controller>(
                         continue;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Close(_))) | None => {
+                    Some(Ok(Message::Close(_))) => {
                         close = None;
+                        break;
+                    }
+                    // The connection ended without a close frame.
+                    None => {
+                        close = None;
+                        dropped = true;
                         break;
                     }
                     Some(Err(e)) => {
                         close = Close::for_read_error(e);
+                        dropped = true;
                         break;
                     }
                 };
@@ -280,13 +301,21 @@ pub(crate) async fn serve_socket<C: Controller>(
         view.release();
     }
 
-    link.tasks.cancel();
-    drop(registration);
-    let state = &view.state;
-    if catch_unwind(AssertUnwindSafe(|| page.controller.on_disconnect(state))).is_err() {
-        tracing::error!("on_disconnect panicked");
+    let held = Held {
+        view,
+        registration,
+        mailbox,
+        link,
+    };
+    let unkept = match resume {
+        Some((parking, token)) if dropped => {
+            parking.park(page.clone(), token, held, config.shutdown.clone())
+        }
+        _ => Some(held),
+    };
+    if let Some(held) = unkept {
+        held.end(&page);
     }
-    drop(view);
     if writer.gone.is_cancelled() {
         // The client is gone or cannot be written to: nothing to tell it.
         return;
@@ -300,6 +329,40 @@ pub(crate) async fn serve_socket<C: Controller>(
     .await;
 }
 
+/// A new connection: registered, its state mounted, `on_connect` run (its
+/// effects are spread once the first frame is out).
+async fn open<C: Controller>(
+    page: &Arc<Dispatch<C>>,
+    identity: Identity,
+    query: HashMap<String, String>,
+    headers: &Arc<HeaderMap>,
+    config: &SocketConfig,
+) -> Result<(Held<C>, Option<Effects>), ActionError> {
+    let (registration, mailbox) = page.registry.register(ConnInfo {
+        page: page.page.clone(),
+        group: Arc::from(identity.group.as_str()),
+        user: identity.user_id.as_deref().map(Arc::from),
+    });
+    let link = Arc::new(Link {
+        registry: page.registry.clone(),
+        page: page.page.clone(),
+        conn: Some(registration.id),
+        tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
+        topics: config.topics.clone(),
+        identity: Arc::new(identity),
+    });
+    let state = page.mount(query, headers, &link.identity).await?;
+    let mut view = View::<C>::new(state);
+    let effects = page.connect(&mut view, &link);
+    let held = Held {
+        view,
+        registration,
+        mailbox,
+        link,
+    };
+    Ok((held, effects))
+}
+
 /// Resolves when a hold ends (never, if there is none).
 async fn hold_ends(held: Option<Instant>) {
     match held {
@@ -309,7 +372,7 @@ async fn hold_ends(held: Option<Instant>) {
 }
 
 /// Runs one push on the view; its frame, unless the render was deferred.
-async fn run_push<C: Controller>(
+pub(super) async fn run_push<C: Controller>(
     page: &Dispatch<C>,
     view: &mut View<C>,
     link: &Arc<Link>,
