@@ -39,6 +39,10 @@ struct Args {
     /// Ctrl-C; the process then exits anyway.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     shutdown_grace: f64,
+    /// Seconds a tab whose connection dropped is kept, its state and tasks
+    /// with it, for it to come back to; 0 keeps none.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    resume_grace: f64,
 }
 
 #[tokio::main]
@@ -56,6 +60,7 @@ async fn main() -> std::process::ExitCode {
             body_read: seconds(args.body_timeout),
             shutdown_grace: seconds(args.shutdown_grace),
         },
+        resume_grace: seconds(args.resume_grace),
     };
     // Caught from now on, so a SIGTERM during start-up also exits cleanly.
     let shutdown = livetemplate::shutdown_signal();

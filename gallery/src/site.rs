@@ -75,6 +75,9 @@ pub struct Config {
     /// How long slow clients are waited for, and how long the shutdown
     /// waits for requests under way.
     pub timeouts: livetemplate::Timeouts,
+    /// How long a tab whose socket dropped is kept for it to come back to
+    /// (zero: not kept; see `Builder::resume_grace`).
+    pub resume_grace: std::time::Duration,
 }
 
 /// The secrets of an instance: what sign-in cookies and webhook bodies
@@ -160,6 +163,7 @@ fn build(live: Builder, secrets: Secrets, config: &Config) -> Result<Site, Galle
         live = live.listening_on(addr);
     }
     let live = live
+        .resume_grace(config.resume_grace)
         .authenticator(auth.clone())
         // Signed-in users may join chat rooms; nothing else is public.
         .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"))
