@@ -214,6 +214,32 @@ async fn past_the_grace_the_tab_mounts_afresh_and_its_tasks_end() {
     assert_eq!(metrics.resumes(), 0);
 }
 
+/// The server may not know yet that a socket is dead (a vanished network
+/// sends nothing) when its tab comes back on a new one.
+#[tokio::test]
+async fn a_tab_back_before_its_old_socket_is_known_dead_takes_its_view_over() {
+    let mut app = app(resumable(Duration::from_secs(5))).await;
+    let mut browser = app.server.browser();
+    let token = load(&mut browser).await;
+    let (mut old, _) = connect(&app, &browser, &token).await;
+    let session = app.sessions.recv().await.unwrap();
+    old.click("increment").await.unwrap();
+    old.act("startStubborn", json!({})).await.unwrap();
+    let metrics = app.live.metrics().clone();
+    until(|| metrics.tasks() == 1, "the task runs").await;
+
+    // The old socket is still open as far as the server knows.
+    let (mut tab, _) = connect(&app, &browser, &token).await;
+    assert!(tab.has_text("Count: 1"), "{}", tab.text());
+    assert_eq!(metrics.resumes(), 1);
+    assert_eq!(metrics.tasks(), 1, "its task runs on");
+    assert_eq!(app.disconnects.load(Ordering::SeqCst), 0);
+    until(|| metrics.connections() == 1, "the old socket is closed").await;
+    session.trigger_action("increment", ()).unwrap();
+    tab.wait_for_text("Count: 2").await.unwrap();
+    drop(old);
+}
+
 #[tokio::test]
 async fn a_tab_that_closes_its_socket_is_not_kept() {
     let app = app(resumable(Duration::from_secs(5))).await;
@@ -238,15 +264,23 @@ async fn a_token_is_only_good_for_its_own_session_group() {
 
     let mut stranger = app.server.browser();
     load(&mut stranger).await;
-    let (tab, _) = connect(&app, &stranger, &token).await;
-    assert!(
-        tab.has_text("Count: 0"),
-        "not the other group's: {}",
-        tab.text()
-    );
+    let (taker, _) = connect(&app, &stranger, &token).await;
+    assert!(taker.has_text("Count: 0"), "not theirs: {}", taker.text());
     assert_eq!(metrics.parked(), 1, "still kept for its own");
-    let (tab, _) = connect(&app, &browser, &token).await;
+    let (mut tab, _) = connect(&app, &browser, &token).await;
     assert!(tab.has_text("Count: 1"), "{}", tab.text());
+    // Nor can another group take it from its open socket.
+    let (other, _) = connect(&app, &stranger, &token).await;
+    assert!(other.has_text("Count: 0"), "{}", other.text());
+    tab.click("increment").await.unwrap();
+    assert!(tab.has_text("Count: 2"), "{}", tab.text());
+    assert_eq!(metrics.resumes(), 1);
+    // The token is still its own: dropped again, it comes back again.
+    drop((tab, other, taker));
+    until(|| metrics.parked() == 1, "kept again").await;
+    let (tab, _) = connect(&app, &browser, &token).await;
+    assert!(tab.has_text("Count: 2"), "{}", tab.text());
+    assert_eq!(metrics.resumes(), 2);
 }
 
 #[tokio::test]

@@ -22,6 +22,12 @@ impl Close {
         code: 1001,
         reason: "no answer to ping",
     };
+    /// The same page load came back on another socket: this one, which
+    /// the server still took for live, is kept for it.
+    pub const REPLACED: Close = Close {
+        code: 1001,
+        reason: "this tab reconnected on another socket",
+    };
     pub const PROTOCOL: Close = Close {
         code: 1002,
         reason: "WebSocket protocol error",

@@ -139,6 +139,16 @@ pub(crate) async fn serve_socket<C: Controller>(
         }
     };
     let _ = writer.frames.send(Message::text(first)).await;
+    // Open under its token: the same page load coming back on another
+    // socket (before this one is known to be dead) takes its view over.
+    // (A token another session holds is not this one's to keep.)
+    let entered = resume
+        .as_ref()
+        .and_then(|(parking, token)| parking.enter(token, &link.identity));
+    let resume = resume.filter(|_| entered.is_some());
+    let replaced = entered
+        .as_ref()
+        .map_or_else(CancellationToken::new, |e| e.replaced.clone());
     if let Some(effects) = effects {
         page.spread(&link, effects, Caller::Server);
     }
@@ -177,6 +187,11 @@ pub(crate) async fn serve_socket<C: Controller>(
             }
             _ = overflow.cancelled() => {
                 close = Some(Close::BEHIND);
+                break;
+            }
+            _ = replaced.cancelled() => {
+                close = Some(Close::REPLACED);
+                dropped = true;
                 break;
             }
             // The writer took its frame: render what waits, or read on.
@@ -316,6 +331,7 @@ pub(crate) async fn serve_socket<C: Controller>(
     if let Some(held) = unkept {
         held.end(&page);
     }
+    drop(entered);
     if writer.gone.is_cancelled() {
         // The client is gone or cannot be written to: nothing to tell it.
         return;

@@ -14,6 +14,11 @@
 //! again). Past the grace, the view is ended the way a closed connection
 //! is: tasks cancelled, registration dropped, `on_disconnect`.
 //!
+//! The server may not have noticed the drop yet when the tab comes back
+//! (a network that vanished sends nothing; the ping finds out later): a
+//! socket with a token whose connection is still open takes over, the old
+//! one is parked at once and handed to the new.
+//!
 //! What parked views hold is bounded, in count and in bytes (their states
 //! as JSON; their trees are dropped on parking), by a [`Budget`] shared by
 //! every page of a runtime; a view that does not fit is ended at once.
@@ -22,7 +27,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::run_push;
@@ -148,11 +153,53 @@ struct Slot<C: Controller> {
     ask: Ask<C>,
 }
 
-/// The parked views of one page, by token.
+/// An open connection with a token: how a socket coming back with the
+/// same token tells it to make way.
+struct Open {
+    group: Arc<str>,
+    user: Option<Arc<str>>,
+    /// Which connection (a later one with the token replaces the entry).
+    serial: u64,
+    replaced: CancellationToken,
+}
+
+/// How long a socket coming back waits for the connection it replaces to
+/// be parked.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(2);
+
+/// The parked views of one page, by token, and its open connections with
+/// a token.
 pub(crate) struct Parking<C: Controller> {
     grace: Duration,
     budget: Arc<Budget>,
     slots: Mutex<HashMap<Arc<str>, Slot<C>>>,
+    open: Mutex<HashMap<Arc<str>, Open>>,
+    serial: std::sync::atomic::AtomicU64,
+    /// Woken when a view is parked or an open connection ends.
+    changed: Notify,
+}
+
+/// An open connection's entry under its token, removed when dropped.
+pub(crate) struct Entered<C: Controller> {
+    parking: Arc<Parking<C>>,
+    token: Arc<str>,
+    serial: u64,
+    /// Cancelled when the same token comes back on another socket.
+    pub replaced: CancellationToken,
+}
+
+impl<C: Controller> Drop for Entered<C> {
+    fn drop(&mut self) {
+        let mut open = lock(&self.parking.open);
+        if open
+            .get(&self.token)
+            .is_some_and(|o| o.serial == self.serial)
+        {
+            open.remove(&self.token);
+        }
+        drop(open);
+        self.parking.changed.notify_waiters();
+    }
 }
 
 impl<C: Controller> Parking<C> {
@@ -161,6 +208,70 @@ impl<C: Controller> Parking<C> {
             grace,
             budget,
             slots: Mutex::new(HashMap::new()),
+            open: Mutex::new(HashMap::new()),
+            serial: std::sync::atomic::AtomicU64::new(1),
+            changed: Notify::new(),
+        }
+    }
+
+    /// Notes an open connection under `token`, for a socket coming back
+    /// with it to replace; `None` when the token is another session's.
+    pub(crate) fn enter(self: &Arc<Self>, token: &Arc<str>, who: &Identity) -> Option<Entered<C>> {
+        let serial = self
+            .serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let replaced = CancellationToken::new();
+        let entry = Open {
+            group: Arc::from(who.group.as_str()),
+            user: who.user_id.as_deref().map(Arc::from),
+            serial,
+            replaced: replaced.clone(),
+        };
+        let theirs =
+            |group: &str, user: Option<&str>| group != who.group || user != who.user_id.as_deref();
+        let parked_by_another = lock(&self.slots)
+            .get(token)
+            .is_some_and(|s| theirs(&s.group, s.user.as_deref()));
+        let mut open = lock(&self.open);
+        if parked_by_another
+            || open
+                .get(token)
+                .is_some_and(|o| theirs(&o.group, o.user.as_deref()))
+        {
+            return None;
+        }
+        open.insert(token.clone(), entry);
+        drop(open);
+        Some(Entered {
+            parking: self.clone(),
+            token: token.clone(),
+            serial,
+            replaced,
+        })
+    }
+
+    /// The view of the page load `token` for `who`: parked, or taken from
+    /// its connection if that is still open (it is told to make way, and
+    /// waited for); `None` if there is none to have.
+    pub(crate) async fn resume(&self, token: &str, who: &Identity) -> Option<Held<C>> {
+        let deadline = tokio::time::Instant::now() + TAKEOVER_WAIT;
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if let Some(asked) = self.ask(token, who) {
+                return asked.await.ok();
+            }
+            {
+                let open = lock(&self.open);
+                let theirs = open.get(token).filter(|o| {
+                    *o.group == *who.group && o.user.as_deref() == who.user_id.as_deref()
+                })?;
+                theirs.replaced.cancel();
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return None;
+            }
         }
     }
 
@@ -169,22 +280,20 @@ impl<C: Controller> Parking<C> {
         !self.grace.is_zero()
     }
 
-    /// The view parked under `token`, if `who` is who parked it and it is
-    /// still in its grace.
-    pub(crate) async fn resume(&self, token: &str, who: &Identity) -> Option<Held<C>> {
+    /// Asks for the view parked under `token`, if `who` parked it and it
+    /// is still in its grace.
+    fn ask(&self, token: &str, who: &Identity) -> Option<oneshot::Receiver<Held<C>>> {
         let (tx, rx) = oneshot::channel();
-        {
-            let mut slots = lock(&self.slots);
-            let slot = slots.get(token)?;
-            if *slot.group != *who.group || slot.user.as_deref() != who.user_id.as_deref() {
-                return None;
-            }
-            let slot = slots.remove(token)?;
-            // Sent while the map is locked: a keeper whose grace ends finds
-            // its slot gone, and then its request waiting.
-            slot.ask.send(tx).ok()?;
+        let mut slots = lock(&self.slots);
+        let slot = slots.get(token)?;
+        if *slot.group != *who.group || slot.user.as_deref() != who.user_id.as_deref() {
+            return None;
         }
-        rx.await.ok()
+        let slot = slots.remove(token)?;
+        // Sent while the map is locked: a keeper whose grace ends finds
+        // its slot gone, and then its request waiting.
+        slot.ask.send(tx).ok()?;
+        Some(rx)
     }
 
     /// Keeps `held` under `token` for the grace period; gives it back
@@ -215,6 +324,7 @@ impl<C: Controller> Parking<C> {
             ask,
         };
         lock(&self.slots).insert(token.clone(), slot);
+        self.changed.notify_waiters();
         let keeper = Keeper {
             parking: self.clone(),
             page,
