@@ -1,8 +1,10 @@
-// Resumable connections in Chromium, driven by the stock client: the page
-// goes through a TCP proxy that can drop the network for a while (every
-// connection cut, no close frame; new ones held until it is back); the
-// client notices at its next heartbeat (1 s here, set the documented way:
-// data-lvt-heartbeat-ms on <body>) and reconnects with its page load's token.
+// Resumable connections in Chromium, driven by the stock client. The page
+// goes through a TCP proxy that can drop the network for a while: cut every
+// connection (no close frame), or let them go silent (what a vanished
+// network does: the server notices nothing); new connections wait until it
+// is back. The client notices at its next heartbeat (1 s here, set the
+// documented way: data-lvt-heartbeat-ms on <body>) and reconnects with its
+// page load's token.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -13,7 +15,8 @@ let proxy;
 
 /**
  * A TCP proxy to `target` on a free port. `drop(ms)` cuts every connection
- * and holds new ones (unanswered, as a dead network would) for `ms`.
+ * and holds new ones (unanswered, as a dead network would) for `ms`;
+ * `silence(ms)` instead lets the open ones carry nothing, for good.
  */
 function startProxy(target) {
   const { hostname, port } = new URL(target);
@@ -24,7 +27,7 @@ function startProxy(target) {
     await online;
     if (client.destroyed) return;
     const upstream = net.connect(Number(port), hostname);
-    const pair = { client, upstream };
+    const pair = { client, upstream, silent: false };
     pairs.add(pair);
     const end = () => {
       client.destroy();
@@ -35,8 +38,9 @@ function startProxy(target) {
       s.on("error", end);
       s.on("close", end);
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on("data", (d) => pair.silent || upstream.write(d));
+    upstream.on("data", (d) => pair.silent || client.write(d));
+    client.resume();
   });
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
@@ -55,6 +59,16 @@ function startProxy(target) {
         drop(ms) {
           online = new Promise((r) => setTimeout(r, ms));
           return this.sever();
+        },
+        /**
+         * Every open connection carries nothing from now on (neither end
+         * hears of it), and new ones wait `ms`; how many went silent.
+         */
+        silence(ms) {
+          const silenced = [...pairs];
+          for (const pair of silenced) pair.silent = true;
+          online = new Promise((r) => setTimeout(r, ms));
+          return silenced.length;
         },
         close: () => new Promise((r) => server.close(r)),
       });
@@ -75,6 +89,13 @@ async function open(context, path) {
   proxy ??= await startProxy(env.gallery.url);
   const page = await context.newPage();
   await page.addInitScript(() => {
+    // When each socket opened, and when the first update after it was applied.
+    window.__links = [];
+    document.addEventListener("lvt:connected", () => window.__links.push({ open: performance.now(), applied: null }), true);
+    document.addEventListener("lvt:updated", () => {
+      const last = window.__links.at(-1);
+      if (last && last.applied === null) last.applied = performance.now();
+    }, true);
     new MutationObserver((_, seen) => {
       if (!document.body) return;
       document.body.setAttribute("data-lvt-heartbeat-ms", "1000");
@@ -146,8 +167,10 @@ test("Server Push across a dropped socket: catches up, ends Last completed: 10s,
   );
   const after = await metrics(env.gallery.url);
   assert.equal(after.livetemplate_resumes_total - before.livetemplate_resumes_total, 1, "resumed, not mounted afresh");
+  const links = await page.evaluate(() => window.__links);
+  const link = links[1];
   console.log(
-    `# resume: away ${(back.opened - dropped).toFixed(0)} ms; socket back to caught-up frame ${(back.first.at - back.opened).toFixed(0)} ms; ` +
+    `# resume: away ${(link.open - dropped).toFixed(0)} ms; socket open to caught-up frame applied ${(link.applied - link.open).toFixed(1)} ms; ` +
       `catch-up ${back.first.bytes} bytes (showing ${afterDrop[0].n}) vs first mount ${sockets[0].first.bytes} bytes`,
   );
   await page.close();
@@ -184,4 +207,25 @@ test("two tabs of one group each get their own list back after the drop", async 
   await one.page.getByRole("button", { name: /Load more/ }).click();
   await one.page.getByText("Showing 30 of 45 orders.").waitFor();
   await context.close();
+});
+
+test("a socket gone silent (the server cannot tell) is taken over by the tab coming back", async () => {
+  const before = await metrics(env.gallery.url);
+  const tab = await open(env.browser, "/realtime/server-push");
+  const { page } = tab;
+  await page.getByRole("button", { name: "Start Timer" }).click();
+  await page.getByText("Timer running: 2 / 10s").waitFor({ timeout: 10_000 });
+  // The client misses its pong, gives up on the socket (its close frame
+  // goes nowhere) and opens another, which waits until the network is
+  // back; the server still has the old one open, and takes it over.
+  assert.ok(proxy.silence(3000) >= 1, "a connection went silent");
+  await socketBack(tab, 2);
+  await page.getByText("Last completed: 10s").waitFor({ timeout: 20_000 });
+  const after = await metrics(env.gallery.url);
+  assert.equal(after.livetemplate_resumes_total - before.livetemplate_resumes_total, 1, "taken over, not mounted afresh");
+  await page.close();
+  await eventually(async () => {
+    const m = await metrics(env.gallery.url);
+    return m.livetemplate_tasks === 0 && m.livetemplate_connections === 0 && m.livetemplate_parked_views === 0 && m;
+  }, 5000, "tasks, connections and kept tabs back to 0");
 });
