@@ -304,10 +304,11 @@ async fn what_is_kept_is_bounded_in_count_and_bytes() {
     .await;
     assert_eq!(metrics.parked(), 1);
 
-    // 200 bytes at most: a state that grows past it while kept is ended.
+    // 4 KiB and 200 bytes at most (each kept tab counts 4 KiB besides its
+    // state): a state that grows past it while kept is ended.
     let mut app_small = app(LiveTemplate::builder(templates())
         .resume_grace(Duration::from_secs(5))
-        .max_resumable(10, 200)
+        .max_resumable(10, 4096 + 200)
         .build())
     .await;
     let mut browser = app_small.server.browser();
@@ -318,7 +319,7 @@ async fn what_is_kept_is_bounded_in_count_and_bytes() {
     let metrics = app_small.live.metrics().clone();
     until(|| metrics.parked() == 1, "a small state is kept").await;
     let held = metrics.parked_bytes();
-    assert!(held > 0 && held <= 200, "{held} bytes");
+    assert!(held > 4096 && held <= 4096 + 200, "{held} bytes");
     session
         .trigger_action("setLabel", json!({ "label": "x".repeat(300) }))
         .unwrap();

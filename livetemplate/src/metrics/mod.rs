@@ -75,8 +75,9 @@ impl Metrics {
         self.parked.load(Ordering::Relaxed)
     }
 
-    /// What the states of the tabs in their grace period take, in bytes
-    /// (as JSON; their trees are not kept).
+    /// What the tabs in their grace period hold, in bytes, as counted
+    /// against [`Builder::max_resumable`](crate::Builder::max_resumable):
+    /// each its state as JSON plus 4 KiB.
     pub fn parked_bytes(&self) -> i64 {
         self.parked_bytes.load(Ordering::Relaxed)
     }

@@ -435,11 +435,14 @@ impl Builder {
     }
 
     /// The most tabs kept in their grace period at once (see
-    /// [`resume_grace`](Self::resume_grace)), and the most bytes their
-    /// states may take (as JSON; their rendered trees are not kept), over
-    /// every page; default 10 000 and 64 MiB. A dropped tab that does not
-    /// fit, or that outgrows the bytes while kept, is ended at once.
-    /// `Metrics::parked` and `Metrics::parked_bytes` say what is held.
+    /// [`resume_grace`](Self::resume_grace)), and the most bytes they may
+    /// hold, over every page; default 10 000 and 64 MiB. A kept tab counts
+    /// its state as JSON plus 4 KiB for the rest (its rendered tree is not
+    /// kept; the 4 KiB is measured with a small state). A dropped tab that
+    /// does not fit, or that outgrows the bytes while kept, is ended at
+    /// once. [`Metrics::parked`](crate::Metrics::parked) and
+    /// [`Metrics::parked_bytes`](crate::Metrics::parked_bytes) say what is
+    /// held.
     ///
     /// ```
     /// use std::time::Duration;
