@@ -60,7 +60,7 @@ async fn main() -> std::process::ExitCode {
             body_read: seconds(args.body_timeout),
             shutdown_grace: seconds(args.shutdown_grace),
         },
-        resume_grace: seconds(args.resume_grace),
+        resume_grace: Some(seconds(args.resume_grace)),
     };
     // Caught from now on, so a SIGTERM during start-up also exits cleanly.
     let shutdown = livetemplate::shutdown_signal();

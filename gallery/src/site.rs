@@ -76,8 +76,8 @@ pub struct Config {
     /// waits for requests under way.
     pub timeouts: livetemplate::Timeouts,
     /// How long a tab whose socket dropped is kept for it to come back to
-    /// (zero: not kept; see `Builder::resume_grace`).
-    pub resume_grace: std::time::Duration,
+    /// (zero: not kept; default: the runtime's; see `Builder::resume_grace`).
+    pub resume_grace: Option<std::time::Duration>,
 }
 
 /// The secrets of an instance: what sign-in cookies and webhook bodies
@@ -162,8 +162,10 @@ fn build(live: Builder, secrets: Secrets, config: &Config) -> Result<Site, Galle
     if let Some(addr) = config.listening_on {
         live = live.listening_on(addr);
     }
+    if let Some(grace) = config.resume_grace {
+        live = live.resume_grace(grace);
+    }
     let live = live
-        .resume_grace(config.resume_grace)
         .authenticator(auth.clone())
         // Signed-in users may join chat rooms; nothing else is public.
         .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"))

@@ -335,8 +335,8 @@ async fn what_is_kept_is_bounded_in_count_and_bytes() {
 }
 
 #[tokio::test]
-async fn off_by_default_the_page_carries_no_token_and_nothing_is_kept() {
-    let app = app(LiveTemplate::new(templates())).await;
+async fn turned_off_the_page_carries_no_token_and_nothing_is_kept() {
+    let app = app(resumable(Duration::ZERO)).await;
     let mut browser = app.server.browser();
     let page = browser
         .request("GET", "/counter", &[("accept", "text/html")], "")

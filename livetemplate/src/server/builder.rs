@@ -409,7 +409,7 @@ impl Builder {
 
     /// How long a tab whose socket dropped (without the client closing it:
     /// the network went away, the peer went silent) is kept for it to come
-    /// back to; zero, the default for now, keeps none.
+    /// back to (default 30 s); zero keeps none.
     ///
     /// Kept, the tab's state goes on taking the pushes meant for it
     /// (`trigger_action`, broadcasts, jobs), unrendered; its tasks go on

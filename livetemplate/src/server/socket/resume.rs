@@ -44,6 +44,9 @@ use crate::template::RenderCache;
 /// it out of the query before `mount` sees it.
 pub(crate) const TAB_PARAM: &str = "lvt_tab";
 
+/// How long a dropped tab is kept unless the builder says otherwise.
+pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(30);
+
 /// How long a dropped tab is kept, and how much all kept tabs may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ResumeLimits {
@@ -58,7 +61,7 @@ pub(crate) struct ResumeLimits {
 impl Default for ResumeLimits {
     fn default() -> ResumeLimits {
         ResumeLimits {
-            grace: Duration::ZERO,
+            grace: DEFAULT_GRACE,
             max_views: 10_000,
             max_bytes: 64 << 20,
         }
