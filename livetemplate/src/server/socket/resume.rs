@@ -302,7 +302,9 @@ impl<C: Controller> Parking<C> {
 
     /// Keeps `held` under `token` for the grace period; gives it back
     /// (`Some`) when it cannot be kept: resuming is off, the token is
-    /// taken, or it does not fit the budget.
+    /// taken, it has files staged (an upload cut off cannot go on, and its
+    /// temporary files are not held for a tab that may not come back), or
+    /// it does not fit the budget.
     pub(crate) fn park(
         self: &Arc<Self>,
         page: Arc<Dispatch<C>>,
@@ -310,7 +312,10 @@ impl<C: Controller> Parking<C> {
         mut held: Held<C>,
         shutdown: CancellationToken,
     ) -> Option<Held<C>> {
-        if !self.enabled() || lock(&self.slots).contains_key(&token) {
+        if !self.enabled()
+            || !held.view.uploads.is_empty()
+            || lock(&self.slots).contains_key(&token)
+        {
             return Some(held);
         }
         // The client forgets its tree on reconnecting: keep only the state.
