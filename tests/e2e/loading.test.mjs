@@ -28,7 +28,7 @@ async function open(path, context) {
   return { context, page, errors, received, demo: page.locator("[data-lvt-id]") };
 }
 
-test("lazy loading: the page paints with placeholders first, and each slow part replaces its own", async () => {
+test("lazy loading: the page paints with placeholders first, and each slow part replaces its own", async (t) => {
   const { context, page, errors, received, demo } = await open("/loading/lazy-loading");
   // In the page's own clock: when each part's data first shows, and what
   // the document held when its HTML was parsed.
@@ -70,6 +70,7 @@ test("lazy loading: the page paints with placeholders first, and each slow part 
   const order = Object.entries(arrived).sort((a, b) => a[1] - b[1]);
   assert.deepEqual(order.map(([name]) => name), ["Account", "Recent orders", "Picked for you"], JSON.stringify(arrived));
   assert.ok(paint !== null && paint < order[0][1], `painted at ${paint} ms, before the first data at ${order[0][1]} ms`);
+  t.diagnostic(`first paint ${paint.toFixed(0)} ms; data shown at ${order.map(([n, at]) => `${n} ${at.toFixed(0)} ms`).join(", ")}`);
   // The parts came one by one, each in a push of its own after the first frame.
   const first = received[0];
   assert.ok(first && !first.text.includes("Ada Lovelace"), "the first frame has no slow data");
@@ -95,7 +96,10 @@ test("lazy loading without JavaScript: the placeholders stay and the page says w
   await page.goto(`${env.gallery.url}/loading/lazy-loading`);
   const demo = page.locator("[data-lvt-id]");
   assert.equal(await demo.locator(".skeleton").count(), 3);
-  await demo.getByText("Without JavaScript there is no live connection").waitFor();
+  // The note is the page's <noscript>: parsed as markup with JavaScript
+  // off (Playwright's switch still leaves it unpainted, a browser with
+  // JavaScript off paints it).
+  assert.match(await demo.locator("noscript p").textContent(), /Without JavaScript there is no live connection/);
   assert.equal(await demo.getByText("Ada Lovelace").count(), 0);
   await context.close();
 });
@@ -113,7 +117,7 @@ async function watchProgress(page) {
   });
 }
 
-test("progress bar: the percentage rises to 100 through many frames in every tab; Cancel stops the task", async () => {
+test("progress bar: the percentage rises to 100 through many frames in every tab; Cancel stops the task", async (t) => {
   const { context, page, errors, received, demo } = await open("/loading/progress-bar");
   await page.goto(`${env.gallery.url}/loading/progress-bar`);
   await waitConnected(page);
@@ -129,6 +133,7 @@ test("progress bar: the percentage rises to 100 through many frames in every tab
   assert.ok(values.length >= 10, `values seen: ${values}`);
   assert.ok(values.every((v, i) => i === 0 || v > values[i - 1]), `always rising: ${values}`);
   assert.equal(values.at(-1), 100);
+  t.diagnostic(`values shown: ${values.join(" ")} (${received.length} frames)`);
   assert.ok(received.length >= 10, `frames: ${received.length}`);
   assert.match(await demo.locator("#progress-label").innerText(), /100%/, "the percentage as text");
   // The other tab of this browser followed the same run.
