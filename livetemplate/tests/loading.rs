@@ -194,6 +194,21 @@ async fn a_second_load_while_loading_starts_nothing_and_a_reset_drops_the_outcom
 }
 
 #[tokio::test]
+async fn a_new_load_of_the_field_drops_the_older_work() {
+    let (server, probe) = server(false).await;
+    let mut tab = server.browser().open("/reports").await.unwrap();
+    tab.click("fetchFailing").await.unwrap();
+    tab.click("reset").await.unwrap();
+    // Loads again while the first work still waits: that one is dropped.
+    tab.click("fetch").await.unwrap();
+    assert!(dropped(&probe).await, "the older work was dropped");
+    // One permit: had the older work stayed, it would take it (first in
+    // line) and its failure would land on the new load.
+    probe.gate.add_permits(1);
+    tab.wait_for_text("report: ready 42").await.unwrap();
+}
+
+#[tokio::test]
 async fn closing_the_tab_ends_the_work() {
     let (server, probe) = server(false).await;
     let mut tab = server.browser().open("/reports").await.unwrap();

@@ -5,6 +5,7 @@ use std::fmt::Display;
 use std::future::Future;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio_util::sync::CancellationToken;
 
 use super::{Context, Controller};
 use crate::session::SpawnError;
@@ -130,7 +131,10 @@ impl<C: Controller> Context<C> {
     /// - While the field shows `Loading`, nothing new starts: the work under
     ///   way will fill it (a double click loads once). `Ok(false)` then.
     /// - If something else changed the field before the work ended (a
-    ///   Cancel set it back to `Idle`), the outcome is dropped.
+    ///   Cancel set it back to `Idle`), the outcome is dropped; and when a
+    ///   new load of the field starts, the older work is dropped at once,
+    ///   so only the newest outcome lands. (For a field of the state
+    ///   itself; in a `Vec` or a `Box`, only the first rule holds.)
     /// - Called from [`Controller::on_connect`], the page's first frame
     ///   shows `Loading` and the outcome is pushed when it comes: the page
     ///   paints at once and its slow parts follow.
@@ -176,19 +180,41 @@ impl<C: Controller> Context<C> {
             return Ok(false);
         }
         let slot = self.slot(true)?;
+        let superseded = match place_in(state, &field) {
+            Some(at) => self.link.tasks.begin_load(at),
+            // Behind a pointer: no newer load can be told from this one.
+            None => CancellationToken::new(),
+        };
         *field(state) = Loadable::Loading;
         let job = self.job();
         self.link.tasks.spawn(slot, async move {
-            let outcome = Loadable::from(work.await);
+            let outcome = tokio::select! {
+                biased;
+                _ = superseded.cancelled() => return,
+                outcome = work => Loadable::from(outcome),
+            };
+            // Runs on the connection, in turn with the actions: a newer load
+            // started before this is applied has cancelled `superseded`.
             job.update(move |state| {
                 let place = field(state);
-                if place.is_loading() {
+                if place.is_loading() && !superseded.is_cancelled() {
                     *place = outcome;
                 }
             });
         });
         Ok(true)
     }
+}
+
+/// Where `field` is in `state`, as an offset: the same in every copy of
+/// the state for a field of the state itself, which is what lets a newer
+/// load of a field be told from an older one. `None` for a field behind a
+/// pointer (in a `Vec`, a `Box`), whose address changes with each copy.
+fn place_in<S, T>(state: &mut S, field: &impl Fn(&mut S) -> &mut Loadable<T>) -> Option<usize> {
+    let start = state as *mut S as usize;
+    let at = field(state) as *mut Loadable<T> as usize;
+    at.checked_sub(start)
+        .filter(|offset| *offset < std::mem::size_of::<S>())
 }
 
 #[cfg(test)]
@@ -217,5 +243,26 @@ mod tests {
             assert_eq!(back, loadable);
         }
         assert!(serde_json::from_value::<Loadable<i32>>(json!({ "status": "lost" })).is_err());
+    }
+
+    #[test]
+    fn a_field_of_the_state_has_the_same_place_in_every_copy() {
+        #[derive(Clone, Default)]
+        struct Page {
+            count: u64,
+            report: Loadable<String>,
+            rows: Vec<Loadable<u8>>,
+        }
+        let mut page = Page {
+            rows: vec![Loadable::Idle],
+            ..Page::default()
+        };
+        let mut copy = page.clone();
+        let here = place_in(&mut page, &|p: &mut Page| &mut p.report);
+        assert!(here.is_some());
+        assert_eq!(here, place_in(&mut copy, &|p: &mut Page| &mut p.report));
+        assert_ne!(here, place_in(&mut page, &|p: &mut Page| &mut p.rows[0]));
+        assert_eq!(place_in(&mut page, &|p: &mut Page| &mut p.rows[0]), None);
+        page.count += copy.count;
     }
 }
