@@ -133,8 +133,9 @@ impl<C: Controller> Context<C> {
     /// - If something else changed the field before the work ended (a
     ///   Cancel set it back to `Idle`), the outcome is dropped; and when a
     ///   new load of the field starts, the older work is dropped at once,
-    ///   so only the newest outcome lands. (For a field of the state
-    ///   itself; in a `Vec` or a `Box`, only the first rule holds.)
+    ///   so only the newest outcome lands. (That is for a field of the
+    ///   state itself: for one inside a `Vec` or a `Box`, the older work
+    ///   runs on, and whichever ends first fills the field.)
     /// - Called from [`Controller::on_connect`], the page's first frame
     ///   shows `Loading` and the outcome is pushed when it comes: the page
     ///   paints at once and its slow parts follow.
