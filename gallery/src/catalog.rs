@@ -150,6 +150,9 @@ pub const EXAMPLES: &[Example] = &[
     lists::large_table::EXAMPLE,
     // Search & Filtering
     // Loading & Progress
+    loading::lazy_loading::EXAMPLE,
+    loading::progress_bar::EXAMPLE,
+    loading::async_operations::EXAMPLE,
     // Dialogs, Tabs & Navigation
     // Visual Feedback
     feedback::animations::EXAMPLE,

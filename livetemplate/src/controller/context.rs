@@ -380,7 +380,7 @@ impl<C: Controller> Context<C> {
     }
 
     /// A slot for one more task (a job when `job`) of this connection.
-    fn slot(&self, job: bool) -> Result<Slot, SpawnError> {
+    pub(super) fn slot(&self, job: bool) -> Result<Slot, SpawnError> {
         let group: Arc<str> = Arc::from(self.link.identity.group.as_str());
         let quotas = &self.link.registry.quotas;
         quotas.take(&self.link.tasks.counts, &group, job)
@@ -412,20 +412,45 @@ impl<C: Controller> Context<C> {
     {
         let registry = &self.link.registry;
         let group = &self.link.identity.group;
-        let Some(token) = registry.group_token(group) else {
+        if registry.group_token(group).is_none() {
             // Over HTTP there is no group to share a task with.
             self.spawn(task)?;
             return Ok(true);
-        };
+        }
         let Some(claim) = registry.claim_group_task(group, name) else {
             return Ok(false);
         };
         let slot = self.slot(false)?;
-        self.link.tasks.spawn_until(token, slot, async move {
+        // Ends with the group, or when cancelled by name.
+        let until = claim.token.clone();
+        self.link.tasks.spawn_until(until, slot, async move {
             let _claim = claim;
             task.await;
         });
         Ok(true)
+    }
+
+    /// Stops the session group's task started under `name` with
+    /// [`spawn_once_for_group`](Self::spawn_once_for_group): it is dropped
+    /// at its next `.await`, and the name is free at once, so a Start right
+    /// after a Cancel starts a new one. False when no such task runs (it
+    /// had finished, or another instance runs it).
+    ///
+    /// ```
+    /// # use livetemplate::{Actions, ActionError, Context, Controller};
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Job { running: bool }
+    /// # struct Page;
+    /// # impl Controller for Page { type State = Job; fn actions(_: &mut Actions<Self>) {} }
+    /// fn cancel(job: &mut Job, ctx: &mut Context<Page>) -> Result<(), ActionError> {
+    ///     ctx.cancel_group_task("progress");
+    ///     job.running = false;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn cancel_group_task(&self, name: &str) -> bool {
+        self.link
+            .registry
+            .cancel_group_task(&self.link.identity.group, name)
     }
 
     /// Runs a job off the connection loop, tied to the connection like
@@ -473,13 +498,17 @@ impl<C: Controller> Context<C> {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let slot = self.slot(true)?;
-        let handle = Job {
+        self.link.tasks.spawn(slot, job(self.job()));
+        Ok(())
+    }
+
+    /// The handle a job of this connection changes its state through.
+    pub(super) fn job(&self) -> Job<C::State> {
+        Job {
             registry: self.link.registry.clone(),
             conn: self.link.conn,
             state: PhantomData,
-        };
-        self.link.tasks.spawn(slot, job(handle));
-        Ok(())
+        }
     }
 }
 

@@ -82,8 +82,9 @@ struct Index {
     topics: HashMap<Arc<str>, HashSet<u64>>,
     /// Cancelled when the group's last connection closes.
     group_tasks: HashMap<Arc<str>, CancellationToken>,
-    /// Named group tasks running now, by group and name.
-    named_tasks: HashSet<(Arc<str>, String)>,
+    /// Named group tasks running now, by group and name: the claim's
+    /// number and what cancels the task.
+    named_tasks: HashMap<(Arc<str>, String), (u64, CancellationToken)>,
     /// Connections per page and scope: what other instances are told.
     presence: HashMap<Presence, u32>,
     /// Counts changed since the cluster was last told.
