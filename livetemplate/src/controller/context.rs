@@ -363,8 +363,10 @@ impl<C: Controller> Context<C> {
         quotas.take(&self.link.tasks.counts, &group, job)
     }
 
-    /// Runs `task` in the background for the whole session group: it ends
-    /// when the group's last connection closes (or the server stops). Over
+    /// Runs `task` in the background for this page's tabs in the session
+    /// group: it ends when the group's last connection to this page closes
+    /// (a tab closed, reloaded or gone to another page), or the server
+    /// stops. Over
     /// HTTP, with no connection to tie it to, it is tied to this request's
     /// scope like [`spawn`](Self::spawn). Capped like `spawn`.
     pub fn spawn_for_group<F>(&self, task: F) -> Result<(), SpawnError>
@@ -372,7 +374,11 @@ impl<C: Controller> Context<C> {
         F: Future<Output = ()> + Send + 'static,
     {
         let slot = self.slot(false)?;
-        match self.link.registry.group_token(&self.link.identity.group) {
+        match self
+            .link
+            .registry
+            .group_token(&self.link.page, &self.link.identity.group)
+        {
             Some(token) => self.link.tasks.spawn_until(token, slot, task),
             None => self.link.tasks.spawn(slot, task),
         }
@@ -381,20 +387,20 @@ impl<C: Controller> Context<C> {
 
     /// Runs `task` for the whole session group, like
     /// [`spawn_for_group`](Self::spawn_for_group), unless a task of the
-    /// group started under the same `name` is still running: one timer per
-    /// group however many tabs open. `Ok(true)` when it started `task`.
+    /// group started on this page under the same `name` is still running:
+    /// one timer per group however many tabs open. `Ok(true)` when it started `task`.
     pub fn spawn_once_for_group<F>(&self, name: &str, task: F) -> Result<bool, SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let registry = &self.link.registry;
         let group = &self.link.identity.group;
-        let Some(token) = registry.group_token(group) else {
+        let Some(token) = registry.group_token(&self.link.page, group) else {
             // Over HTTP there is no group to share a task with.
             self.spawn(task)?;
             return Ok(true);
         };
-        let Some(claim) = registry.claim_group_task(group, name) else {
+        let Some(claim) = registry.claim_group_task(&self.link.page, group, name) else {
             return Ok(false);
         };
         let slot = self.slot(false)?;
