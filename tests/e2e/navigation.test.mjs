@@ -201,7 +201,7 @@ test("spa navigation: a link marked lvt-nav:no-intercept is a full load", async 
 });
 
 test("keyboard shortcuts: the keys do what the page says, and not while typing in the search", async () => {
-  const { page, live, errors, sent } = await open("/navigation/keyboard-shortcuts");
+  const { page, live, errors, sent, received } = await open("/navigation/keyboard-shortcuts");
   const rows = page.locator(".inbox li");
   const selected = page.locator('.inbox li[aria-current="true"]');
   await selected.filter({ hasText: "Grace" }).waitFor();
@@ -241,8 +241,13 @@ test("keyboard shortcuts: the keys do what the page says, and not while typing i
   await eventually(async () => (await rows.count()) === 6, 3000, "all six messages back");
   await page.keyboard.type("invoice");
   await eventually(async () => (await rows.count()) === 2, 3000, "two invoices");
+  // Escape in a search field also empties it natively, which is an input
+  // event: the debounced search for "" follows the escape action.
+  const searches = () => received.filter((f) => f.meta?.action === "search").length;
+  const answered = searches();
   await page.keyboard.press("Escape");
   await eventually(async () => (await rows.count()) === 6, 3000, "all six again");
+  await eventually(() => searches() > answered, 3000, "the field's own search for nothing answered");
 
   // Leaving the field gives the keys back; / finds it again.
   await search.blur();
