@@ -103,9 +103,9 @@ pub const EXAMPLE: Example = Example {
     summary: "Three live pages, Home, Tasks and Settings, linked to each other. The client follows the links itself: it fetches \
               the next page, swaps the live region and moves its one WebSocket to the new page, without reloading the document. \
               The state lives on the server, so each page is as you left it.",
-    try_it: "Clap on Home, go to Tasks and add one, go back Home: the claps are still there and the page never reloaded; \
-             the wire panel shows each page's frames on its own socket, one open at a time. The last link opts out with \
-             lvt-nav:no-intercept: it reloads the page.",
+    try_it: "Clap on Home, go to Tasks and add one, go back Home: the claps are still there and the page never reloaded \
+             (the wire panel keeps listing frames across the pages). The last link opts out with lvt-nav:no-intercept: \
+             the page reloads, and the wire panel starts empty.",
     template: "navigation/spa-navigation.html",
     sign_in: false,
     source: crate::this_file!(),
