@@ -156,6 +156,10 @@ pub const EXAMPLES: &[Example] = &[
     navigation::spa_navigation::EXAMPLE,
     navigation::keyboard_shortcuts::EXAMPLE,
     // Visual Feedback
+    feedback::animations::EXAMPLE,
+    feedback::loading_states::EXAMPLE,
+    feedback::highlight::EXAMPLE,
+    feedback::flash_messages::EXAMPLE,
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,
