@@ -184,6 +184,31 @@ test("spa navigation: A → B → A without a reload, each page live, one connec
   await page.close();
 });
 
+test("a tab that follows a link ends its old page's tasks though another tab of the browser stays open", async () => {
+  await closeAll();
+  await gauges(0, 0, "nothing open before");
+  // Two tabs of one browser: one session group. (The clock would also end by
+  // itself at its next tick, finding no tab of its page; the runtime's own
+  // test, livetemplate/tests/navigation.rs, holds a task that never would.)
+  const context = await env.browser.newContext();
+  const other = await context.newPage();
+  await other.goto(`${env.gallery.url}/navigation/spa-navigation`);
+  await waitConnected(other);
+  const page = await context.newPage();
+  await page.goto(`${env.gallery.url}/navigation/modal-dialog`);
+  await waitConnected(page);
+  await gauges(2, 1, "two tabs, the Modal Dialog's clock");
+  await page.locator("[data-lvt-id]").evaluate((wrapper) => {
+    const a = document.createElement("a");
+    a.href = "/navigation/spa-navigation/tasks";
+    wrapper.append(a);
+    a.click();
+  });
+  await page.locator("[data-lvt-id]").getByRole("heading", { name: "Tasks" }).waitFor();
+  await gauges(2, 0, "the clock ended with its page, the other tab open");
+  await context.close();
+});
+
 test("spa navigation: a link marked lvt-nav:no-intercept is a full load", async () => {
   await closeAll();
   await gauges(0, undefined, "nothing open before");
