@@ -177,17 +177,22 @@ fn a_named_group_task_runs_once_per_page_and_group_until_it_ends() {
 fn cancelling_a_named_group_task_frees_its_name_at_once() {
     let r = registry();
     let (_a, _a_rx) = r.register(info("p1", "g", None));
-    assert!(!r.cancel_group_task("g", "timer"), "nothing to cancel");
-    let first = r.claim_group_task("g", "timer").expect("the first claim");
-    assert!(r.cancel_group_task("g", "timer"));
+    assert!(
+        !r.cancel_group_task("p1", "g", "timer"),
+        "nothing to cancel"
+    );
+    let first = r
+        .claim_group_task("p1", "g", "timer")
+        .expect("the first claim");
+    assert!(r.cancel_group_task("p1", "g", "timer"));
     assert!(first.token.is_cancelled(), "the task is told to stop");
     // The cancelled task may still be on its way out: its name is free.
-    let second = r.claim_group_task("g", "timer").expect("a new claim");
+    let second = r.claim_group_task("p1", "g", "timer").expect("a new claim");
     drop(first);
     assert!(
-        r.claim_group_task("g", "timer").is_none(),
+        r.claim_group_task("p1", "g", "timer").is_none(),
         "the old claim's end leaves the new one's name alone"
     );
     drop(second);
-    assert!(r.claim_group_task("g", "timer").is_some());
+    assert!(r.claim_group_task("p1", "g", "timer").is_some());
 }
