@@ -149,8 +149,11 @@ pub const EXAMPLES: &[Example] = &[
     lists::sortable::EXAMPLE,
     lists::large_table::EXAMPLE,
     // Search & Filtering
+    search::active_search::EXAMPLE,
+    search::url_filters::EXAMPLE,
     // Loading & Progress
     // Dialogs, Tabs & Navigation
+    navigation::tabs::EXAMPLE,
     // Visual Feedback
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,

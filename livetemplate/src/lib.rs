@@ -134,7 +134,9 @@ mod tree;
 pub mod unstable;
 mod upload;
 
-pub use controller::{ActionError, Actions, Context, Controller, MountContext, TopicError};
+pub use controller::{
+    ActionError, Actions, Context, Controller, MountContext, QueryError, QueryFields, TopicError,
+};
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{

@@ -9,10 +9,12 @@
 mod actions;
 mod context;
 mod error;
+mod query;
 
 pub use actions::Actions;
 pub use context::{Context, MountContext, TopicError};
 pub use error::ActionError;
+pub use query::{QueryError, QueryFields};
 
 pub(crate) use actions::{action_key, Caller};
 pub(crate) use context::{Effects, Link, TopicRules};
