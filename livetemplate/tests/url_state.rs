@@ -139,6 +139,12 @@ async fn navigate_mounts_again_and_matches_a_fresh_get_of_that_url() {
 #[tokio::test]
 async fn a_value_that_does_not_fit_is_a_message_and_the_rest_still_applies() {
     let server = serve().await;
+    let (_, text) = page_text(&server, "/list?page=&sort=price&shade=").await;
+    assert!(
+        text.contains("Page 1, by price Next"),
+        "an empty value is a missing one: {text}"
+    );
+
     let (status, text) = page_text(&server, "/list?page=two&sort=size&shade=teal&utm=x").await;
     assert_eq!(status, 200, "a bad parameter is not a failed page: {text}");
     assert!(text.contains("Page 1, by name, teal"), "{text}");

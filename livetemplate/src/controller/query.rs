@@ -39,7 +39,8 @@ impl MountContext {
     /// `Option`s): a parameter that does not fit its field becomes a
     /// [`QueryError`] and the field keeps its default, so a mistyped or
     /// stale URL opens the page with a message rather than failing it.
-    /// Unknown parameters are ignored.
+    /// Unknown parameters are ignored, and an empty one (`?page=`, as a
+    /// form sends an empty field) counts as missing.
     ///
     /// Give `T` `#[serde(default)]` (or a default per field): a parameter
     /// missing from the URL takes its default.
@@ -81,6 +82,7 @@ impl MountContext {
         let mut pairs: Vec<(&str, &str)> = self
             .query
             .iter()
+            .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         // The same URL gives its errors in the same order.
