@@ -195,8 +195,9 @@
   const FLASH_MAX = 50;
 
   function flashable(el) {
-    // Not the wrapper itself, nor what the page's own scripts own (lvt-ignore).
-    return el && el.nodeType === 1 && !el.matches("[data-lvt-id]") && !el.closest("[lvt-ignore]");
+    // Not the wrapper itself, nor what the page's own scripts own (lvt-ignore),
+    // nor a demo that shows its own highlight (data-no-flash).
+    return el && el.nodeType === 1 && !el.matches("[data-lvt-id]") && !el.closest("[lvt-ignore], [data-no-flash]");
   }
 
   function flash(elements) {

@@ -155,6 +155,10 @@ pub const EXAMPLES: &[Example] = &[
     // Dialogs, Tabs & Navigation
     navigation::tabs::EXAMPLE,
     // Visual Feedback
+    feedback::animations::EXAMPLE,
+    feedback::loading_states::EXAMPLE,
+    feedback::highlight::EXAMPLE,
+    feedback::flash_messages::EXAMPLE,
     realtime::server_push::EXAMPLE,
     realtime::ticker::EXAMPLE,
     realtime::dashboard::EXAMPLE,

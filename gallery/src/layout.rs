@@ -57,6 +57,7 @@ fn language(path: &str) -> &'static str {
     match path.rsplit('.').next() {
         Some("rs") => "rust",
         Some("html") => "django",
+        Some("js") => "javascript",
         _ => "plaintext",
     }
 }

@@ -6,6 +6,7 @@
 
 mod assets;
 pub mod catalog;
+pub mod clock;
 mod compression;
 pub mod downloads;
 pub mod examples;

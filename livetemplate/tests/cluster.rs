@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use livetemplate::redis::Redis;
 use livetemplate::testing::{Tab, TestServer, WAIT};
 use livetemplate::{
-    ActionError, Actions, Context, Controller, LiveTemplate, Session, SessionError, Templates,
+    ActionError, Actions, Context, Controller, LiveTemplate, Session, SessionError, Store,
+    Templates,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -249,4 +250,41 @@ async fn after_redis_restarts_delivery_returns_and_tabs_are_resynced() {
         Ok(1)
     );
     tab.wait_for_text("Note: after").await.unwrap();
+}
+
+/// What `redis-cli` answers to `args` on `server`.
+fn redis_cli(server: &RedisServer, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &server.port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli not found: run scripts/setup --test");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test]
+async fn persisted_fields_expire_from_redis_once_unused() {
+    let server = RedisServer::start();
+    let redis = connect(&server.url()).await;
+    let store = redis.store().idle_expiry(Duration::from_secs(600));
+    let key = "lvt:store:/board#visitor";
+    let mut fields = livetemplate::Fields::new();
+    fields.insert("count".into(), json!(3));
+    store.save("/board#visitor", fields);
+    // Saved with the idle time: Redis will drop it unless it is used.
+    eventually("the save", || redis_cli(&server, &["EXISTS", key]) == "1").await;
+    let ttl: u64 = redis_cli(&server, &["TTL", key]).parse().unwrap();
+    assert!((590..=600).contains(&ttl), "expires in {ttl} s");
+    // A load is a use: the idle time starts again.
+    assert_eq!(redis_cli(&server, &["EXPIRE", key, "5"]), "1");
+    let loaded = store.load("/board#visitor").await.unwrap().unwrap();
+    assert_eq!(loaded["count"], 3);
+    let ttl: u64 = redis_cli(&server, &["TTL", key]).parse().unwrap();
+    assert!(ttl >= 590, "the load renewed it: {ttl} s");
+    // And once unused for the idle time, it is gone.
+    let short = redis.store().idle_expiry(Duration::from_secs(1));
+    short.save("/board#gone", livetemplate::Fields::new());
+    let gone = ["EXISTS", "lvt:store:/board#gone"];
+    eventually("the short save", || redis_cli(&server, &gone) == "1").await;
+    eventually("the key to expire", || redis_cli(&server, &gone) == "0").await;
 }

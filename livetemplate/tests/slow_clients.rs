@@ -1,13 +1,13 @@
 //! Slow, greedy and broken clients, over real TCP with raw WebSocket
 //! clients: a socket that never reads is closed after the write timeout
 //! and costs a bounded amount meanwhile; a flood is answered with
-//! `_rate_limit`, then closed (1008); tasks are capped; every end the
+//! `_rate_limit`, then not read for a while, then closed (1008); tasks are capped; every end the
 //! client can hear comes with a close code and a reason.
 
 mod common;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{serve_with, templates, until, Counter};
 use futures_util::{SinkExt, StreamExt};
@@ -198,16 +198,18 @@ async fn a_write_that_makes_no_progress_closes_the_connection_and_ends_its_tasks
 }
 
 #[tokio::test]
-async fn a_flood_is_answered_with_rate_limit_then_closed_with_1008() {
+async fn a_flood_is_refused_then_held_unread_then_closed_with_1008() {
+    // Bursts of 20 at 100 a second: a hold lasts the 0.2 s the burst takes
+    // to refill, and the sixth in a row closes.
     let live = LiveTemplate::builder(templates())
-        .rate_limit(50, 100)
+        .rate_limit(100, 20)
         .build();
     let (server, live, _sessions, _) = counter(live).await;
     let ws = raw(&server, false).await;
     let (mut tx, mut rx) = ws.split();
-    // 2,000 actions as fast as the socket takes them, read meanwhile.
+    // Actions as fast as the socket takes them, read meanwhile.
     let flood = tokio::spawn(async move {
-        for _ in 0..2000 {
+        for _ in 0..5000 {
             let text = json!({ "action": "increment", "data": {} }).to_string();
             if tx.send(Message::text(text)).await.is_err() {
                 break;
@@ -215,9 +217,17 @@ async fn a_flood_is_answered_with_rate_limit_then_closed_with_1008() {
         }
         tx
     });
+    let started = Instant::now();
     let (mut ran, mut refused) = (0, 0);
+    // The pauses between replies: a held client hears nothing.
+    let (mut last, mut holds) = (Instant::now(), 0);
     let close = loop {
-        match tokio::time::timeout(Duration::from_secs(5), rx.next()).await {
+        let frame = tokio::time::timeout(Duration::from_secs(5), rx.next()).await;
+        if last.elapsed() >= Duration::from_millis(150) {
+            holds += 1;
+        }
+        last = Instant::now();
+        match frame {
             Ok(Some(Ok(Message::Text(text)))) => {
                 let frame: Value = serde_json::from_str(&text).unwrap();
                 let meta = &frame["meta"];
@@ -239,11 +249,18 @@ async fn a_flood_is_answered_with_rate_limit_then_closed_with_1008() {
     };
     assert_eq!(u16::from(close.code), 1008);
     assert!(close.reason.contains("rate limit"), "{}", close.reason);
+    assert!(holds >= 5, "held five times before closing: {holds}");
     assert!(
-        (100..=130).contains(&ran),
-        "the burst ran, and little more: {ran}"
+        started.elapsed() >= Duration::from_millis(900),
+        "five holds of 0.2 s: closed after {:?}",
+        started.elapsed()
     );
-    assert!(refused >= 50, "refused before closing: {refused}");
+    // The first burst, and one burst after each hold: the rate, not more.
+    assert!(
+        (100..=170).contains(&ran),
+        "six bursts ran, and little more: {ran}"
+    );
+    assert!(refused >= 100, "refused before each hold: {refused}");
     let _ = flood.await;
     until(|| live.metrics().connections() == 0, "closed").await;
     assert_eq!(
@@ -462,4 +479,51 @@ async fn pushes_to_a_client_far_behind_are_bounded() {
         (1013, "too many updates waiting; reconnect")
     );
     until(|| live.metrics().connections() == 0, "closed").await;
+}
+
+#[tokio::test]
+async fn a_client_that_answers_no_ping_is_closed_and_its_tasks_end() {
+    let live = LiveTemplate::builder(templates())
+        .ping(Duration::from_millis(150), Duration::from_millis(150))
+        .build();
+    let (server, live, _sessions, _) = counter(live).await;
+    // A vanished peer: it started a task, then reads nothing more, so it
+    // never answers a ping (tungstenite answers while reading).
+    let mut silent = raw(&server, false).await;
+    send(&mut silent, "startStubborn", json!({})).await;
+    assert_eq!(next_json(&mut silent).await["meta"]["success"], true);
+    assert_eq!(live.metrics().tasks(), 1);
+    // A quiet client that is there: it reads, so it answers each ping.
+    let mut alive = raw(&server, false).await;
+    let reader = tokio::spawn(async move {
+        let mut pings = 0;
+        while pings < 3 {
+            match alive.next().await {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(_)) => {}
+                other => panic!("the quiet client was closed: {other:?}"),
+            }
+        }
+        alive
+    });
+    until(
+        || live.metrics().tasks() == 0,
+        "the silent client's task ended",
+    )
+    .await;
+    until(
+        || live.metrics().connections() == 1,
+        "the silent client closed",
+    )
+    .await;
+    let alive = reader.await.unwrap();
+    assert_eq!(
+        live.metrics().connections(),
+        1,
+        "the quiet client that answers pings is still connected"
+    );
+    // If its link comes back, the silent client hears why.
+    let (code, reason) = close_of(&mut silent).await;
+    assert_eq!((code, reason.as_str()), (1001, "no answer to ping"));
+    drop(alive);
 }

@@ -334,6 +334,29 @@ impl<C: Controller> Context<C> {
 
     /// Shows `message` in the render that follows this action, as
     /// `lvt.flash[kind]` (`"success"`, `"error"`, …); the next action clears it.
+    ///
+    /// After a form posted without JavaScript (answered with `303 See
+    /// Other`), the message rides the redirect in a short-lived `lvt-flash`
+    /// cookie — `HttpOnly`, `SameSite=Lax`, scoped to the page, signed for
+    /// the visitor's session group — and the page that follows shows it
+    /// once and clears the cookie.
+    ///
+    /// ```
+    /// # use livetemplate::{Actions, Controller};
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Notes { count: u32 }
+    /// # struct Notebook;
+    /// impl Controller for Notebook {
+    ///     type State = Notes;
+    ///     fn actions(actions: &mut Actions<Self>) {
+    ///         // Template: {% if lvt.flash.success %}<p>{{ lvt.flash.success }}</p>{% endif %}
+    ///         actions.on("save", |_, notes, ctx| {
+    ///             notes.count += 1;
+    ///             ctx.flash("success", "Saved.");
+    ///             Ok(())
+    ///         });
+    ///     }
+    /// }
+    /// ```
     pub fn flash(&mut self, kind: &str, message: impl Into<String>) {
         self.effects
             .flash

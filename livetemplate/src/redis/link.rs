@@ -32,10 +32,14 @@ enum Op {
 /// The writing side of a [`Redis`](super::Redis) connection.
 pub(super) struct Link {
     queue: mpsc::UnboundedSender<Op>,
-    /// Saved fields not yet written (the latest per key): written first
-    /// when Redis is back, and what loads of those keys answer meanwhile.
-    unsaved: Arc<Mutex<HashMap<String, Fields>>>,
+    /// Saved fields not yet written (the latest per key, with how long
+    /// Redis is to keep them): written first when Redis is back, and what
+    /// loads of those keys answer meanwhile.
+    unsaved: Arc<Mutex<HashMap<String, Unsaved>>>,
 }
+
+/// Fields waiting to be written, and the idle time after which Redis drops them.
+type Unsaved = (Fields, Duration);
 
 impl Link {
     /// Starts the writer on the current Tokio runtime; it ends when the
@@ -52,14 +56,16 @@ impl Link {
         let _ = self.queue.send(Op::Publish(message));
     }
 
-    pub(super) fn save(&self, key: &str, fields: Fields) {
-        lock(&self.unsaved).insert(key.to_string(), fields);
+    pub(super) fn save(&self, key: &str, fields: Fields, expiry: Duration) {
+        lock(&self.unsaved).insert(key.to_string(), (fields, expiry));
         let _ = self.queue.send(Op::Save(key.to_string()));
     }
 
     /// The fields saved under `key` that are not written yet.
     pub(super) fn unsaved(&self, key: &str) -> Option<Fields> {
-        lock(&self.unsaved).get(key).cloned()
+        lock(&self.unsaved)
+            .get(key)
+            .map(|(fields, _)| fields.clone())
     }
 }
 
@@ -69,7 +75,7 @@ impl Link {
 async fn write(
     mut commands: ConnectionManager,
     mut ops: mpsc::UnboundedReceiver<Op>,
-    unsaved: Arc<Mutex<HashMap<String, Fields>>>,
+    unsaved: Arc<Mutex<HashMap<String, Unsaved>>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut failed = false;
@@ -84,20 +90,22 @@ async fn write(
             return;
         }
         let mut pipe = ::redis::pipe();
-        let mut written: Vec<(String, Fields)> = Vec::new();
+        let mut written: Vec<(String, Unsaved)> = Vec::new();
         {
             let waiting = lock(&unsaved);
             let mut set = |key: &String, pipe: &mut ::redis::Pipeline| {
                 if written.iter().any(|(k, _)| k == key) {
                     return;
                 }
-                if let Some(fields) = waiting.get(key) {
+                if let Some((fields, expiry)) = waiting.get(key) {
                     let json = serde_json::Value::Object(fields.clone()).to_string();
                     pipe.cmd("SET")
                         .arg(format!("{STORE_PREFIX}{key}"))
                         .arg(json)
+                        .arg("EX")
+                        .arg(expiry.as_secs().max(1))
                         .ignore();
-                    written.push((key.clone(), fields.clone()));
+                    written.push((key.clone(), (fields.clone(), *expiry)));
                 }
             };
             if failed {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::socket::{Rate, SocketLimits};
+use super::socket::{Ping, Rate, SocketLimits};
 use super::{
     handoff, host, origin, page, LiveTemplate, Shared, DEFAULT_HANDOFF_TTL,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -314,8 +314,11 @@ impl Builder {
     /// How many actions one connection may send: `per_second` on average,
     /// `burst` at once after a quiet spell (default 50 a second, bursts of
     /// 100). An action over the limit is not run; the client gets
-    /// `meta.errors._rate_limit`. A connection that keeps sending over
-    /// twice the rate for longer than a burst is closed (1008).
+    /// `meta.errors._rate_limit`. A connection sending over twice the rate
+    /// for longer than a burst is not read for the time a burst takes to
+    /// refill (`burst / per_second`, 2 s by default): its frames wait in
+    /// the network's buffers and cost the server nothing. After five such
+    /// holds in a row it is closed (1008).
     ///
     /// ```
     /// use livetemplate::{LiveTemplate, Templates};
@@ -335,6 +338,34 @@ impl Builder {
     /// clients; see [`rate_limit`](Self::rate_limit)).
     pub fn no_rate_limit(mut self) -> Builder {
         self.socket_limits.rate = None;
+        self
+    }
+
+    /// When to look for dead peers: a client that has sent nothing for
+    /// `every` gets a WebSocket ping (browsers answer it by themselves,
+    /// even in a hidden tab); one that answers nothing for `timeout` after
+    /// it is closed (1001, "no answer to ping") and its tasks end. Default
+    /// 30 s and 10 s: a vanished laptop frees its connection within about
+    /// a minute and ten seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livetemplate::{LiveTemplate, Templates};
+    /// let live = LiveTemplate::builder(Templates::from_dir("templates"))
+    ///     .ping(Duration::from_secs(15), Duration::from_secs(5))
+    ///     .build();
+    /// ```
+    pub fn ping(mut self, every: Duration, timeout: Duration) -> Builder {
+        self.socket_limits.ping = Some(Ping {
+            every: every.max(Duration::from_millis(1)),
+            timeout: timeout.max(Duration::from_millis(1)),
+        });
+        self
+    }
+
+    /// Never ping silent clients (see [`ping`](Self::ping)).
+    pub fn no_ping(mut self) -> Builder {
+        self.socket_limits.ping = None;
         self
     }
 
@@ -409,6 +440,7 @@ impl Builder {
                 socket_limits: self.socket_limits,
                 task_limits: self.task_limits,
                 upload_dir: self.upload_dir.unwrap_or_else(crate::upload::default_dir),
+                flash_key: super::flash::FlashKey::random(),
                 page_templates: Mutex::default(),
             }),
         }

@@ -5,6 +5,7 @@ mod assets;
 mod builder;
 mod confirm_page;
 mod encoding;
+mod flash;
 mod handoff;
 mod host;
 mod origin;
@@ -121,6 +122,8 @@ pub(crate) struct Shared {
     task_limits: crate::session::Limits,
     /// Where uploads are written until a handler takes them.
     upload_dir: std::path::PathBuf,
+    /// Signs the cookie that carries flash messages across a form post's redirect.
+    flash_key: flash::FlashKey,
     /// The templates of the pages built, for [`LiveTemplate::ready`].
     page_templates: Mutex<Vec<String>>,
 }

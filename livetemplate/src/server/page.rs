@@ -14,6 +14,7 @@ use axum::Json;
 use minijinja::Value as JinjaValue;
 use serde_json::Value;
 
+use super::flash;
 use super::socket::{serve_socket, SocketConfig};
 use super::{LiveTemplate, CLIENT_SCRIPT_PATH};
 use crate::controller::{Caller, Controller, Link};
@@ -134,42 +135,47 @@ async fn get_page<C: Controller>(
             (view.state.clone(), lvt)
         })
     });
-    let (state, (errors, flash)) = match posted {
+    // A flash set by a plain form post arrives in a cookie (see `flash`);
+    // this answer shows it and clears the cookie, so it shows once.
+    let path = parts.uri.path().to_string();
+    let carried = page
+        .live
+        .inner
+        .flash_key
+        .read(&headers, &identity.group, &path);
+    let forget = flash::present(&headers).then(|| flash::clear_cookie(&path));
+    let respond =
+        |response: Response| forget_flash(finish(response, new_session), forget.as_deref());
+    let (state, (errors, mut flash)) = match posted {
         Some(posted) => posted,
         None => match dispatch
             .mount(query, &Arc::new(headers.clone()), &Arc::new(identity))
             .await
         {
             Ok(state) => (state, Default::default()),
-            Err(e) => {
-                return finish(
-                    error_page(StatusCode::BAD_REQUEST, &e.to_string()),
-                    new_session,
-                )
-            }
+            Err(e) => return respond(error_page(StatusCode::BAD_REQUEST, &e.to_string())),
         },
     };
+    if let Some(carried) = carried {
+        flash.extend(carried);
+    }
     let tree = match dispatch.render(&state, &errors, &flash, &mut RenderCache::default()) {
         Ok(tree) => tree,
         Err(e) => {
             tracing::error!(error = %e, "page render failed");
-            return finish(
-                error_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the page could not be rendered",
-                ),
-                new_session,
-            );
+            return respond(error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            ));
         }
     };
     if wants_json(&headers) {
-        return finish(
+        return respond(
             Json(Envelope::first(
                 crate::diff::full(&tree),
                 dispatch.capabilities(),
             ))
             .into_response(),
-            new_session,
         );
     }
     let inner = tree.to_html();
@@ -189,7 +195,7 @@ async fn get_page<C: Controller>(
                 Ok(html) => html,
                 Err(e) => {
                     tracing::error!(error = %e, "layout render failed");
-                    return finish(error_page(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered"), new_session);
+                    return respond(error_page(StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered"));
                 }
             }
         }
@@ -197,7 +203,15 @@ async fn get_page<C: Controller>(
             "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><script defer src=\"{CLIENT_SCRIPT_PATH}\"></script></head><body>{wrapper}</body></html>"
         ),
     };
-    finish(Html(html).into_response(), new_session)
+    respond(Html(html).into_response())
+}
+
+/// Adds the `Set-Cookie` that clears the flash cookie, if the request had one.
+fn forget_flash(mut response: Response, clear: Option<&str>) -> Response {
+    if let Some(Ok(v)) = clear.map(HeaderValue::from_str) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
 }
 
 fn upgrade<C: Controller>(
@@ -394,7 +408,7 @@ async fn post_page<C: Controller>(
 
     // Mounting may wait for the store, so it happens outside the lock.
     let mut mounted = None;
-    let update = loop {
+    let (update, flash_cookie) = loop {
         let needs_view = mounted.is_none() && {
             let mut views = page.lock_views();
             views.expire();
@@ -459,7 +473,22 @@ async fn post_page<C: Controller>(
             dispatch.spread(&link, effects, Caller::Client);
         }
         view.redirected = !answer_json;
-        break Envelope::update(outcome.update.into_value(), &view.errors, Some(&action));
+        // The page after the redirect shows the flash from a cookie (it
+        // may be served by another instance, or after this view was
+        // dropped); one too large for a cookie stays with the view.
+        let carry = if answer_json {
+            None
+        } else {
+            let cookie = shared.flash_key.set_cookie(&group, uri.path(), &view.flash);
+            if cookie.is_some() {
+                view.flash.clear();
+            }
+            cookie
+        };
+        break (
+            Envelope::update(outcome.update.into_value(), &view.errors, Some(&action)),
+            carry,
+        );
     };
     if answer_json {
         finish(Json(update).into_response(), new_session)
@@ -469,7 +498,10 @@ async fn post_page<C: Controller>(
             .map(|p| p.as_str())
             .unwrap_or("/")
             .to_string();
-        finish(redirect::see_other(&location, None), new_session)
+        finish(
+            redirect::see_other(&location, flash_cookie.as_deref()),
+            new_session,
+        )
     }
 }
 

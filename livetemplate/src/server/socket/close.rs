@@ -16,6 +16,12 @@ impl Close {
         reason: "the server is shutting down",
     };
     /// 1002: a frame broke the WebSocket protocol.
+    /// A ping went unanswered (if the client hears this at all, its link
+    /// came back just too late; it reconnects).
+    pub const SILENT: Close = Close {
+        code: 1001,
+        reason: "no answer to ping",
+    };
     pub const PROTOCOL: Close = Close {
         code: 1002,
         reason: "WebSocket protocol error",

@@ -7,9 +7,11 @@
 //! close frame with a code and a reason (see [`close`]).
 
 mod close;
+mod ping;
 mod rate;
 mod writer;
 
+pub(crate) use ping::Ping;
 pub(crate) use rate::Rate;
 
 use std::collections::HashMap;
@@ -24,6 +26,7 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use self::close::Close;
+use self::ping::{Pinger, Tick};
 use self::rate::{Limiter, Verdict};
 use self::writer::Writer;
 use crate::controller::{Caller, Controller, Link, TopicRules};
@@ -49,6 +52,8 @@ pub(crate) struct SocketLimits {
     pub write_timeout: Duration,
     /// Actions a client may send; `None`: no limit.
     pub rate: Option<Rate>,
+    /// When to ping a silent client, and close it; `None`: never.
+    pub ping: Option<Ping>,
 }
 
 /// The write timeout unless the builder says otherwise.
@@ -59,6 +64,7 @@ impl Default for SocketLimits {
         SocketLimits {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             rate: Some(Rate::default()),
+            ping: Some(Ping::default()),
         }
     }
 }
@@ -130,6 +136,11 @@ pub(crate) async fn serve_socket<C: Controller>(
     }
 
     let mut limiter = limits.rate.map(Limiter::new);
+    // Until when a flooding client is not read (see `Verdict::Hold`).
+    let mut held: Option<Instant> = None;
+    let mut pinger = limits.ping.map(Pinger::new);
+    let ping_timer = tokio::time::sleep(pinger.as_ref().map_or(Duration::MAX / 4, Pinger::first));
+    tokio::pin!(ping_timer);
     let overflow = mailbox.overflow().clone();
     // How the loop ended: a close frame to send, or none (the client left,
     // or cannot be written to).
@@ -181,7 +192,32 @@ pub(crate) async fn serve_socket<C: Controller>(
                     permit.send(Message::text(frame));
                 }
             }
-            frame = stream.next(), if writer.is_free() && !view.stale => {
+            () = hold_ends(held), if held.is_some() => held = None,
+            () = &mut ping_timer, if pinger.is_some() => {
+                let Some(pinger) = pinger.as_mut() else { continue };
+                // A write under way is progress enough (a peer that stops
+                // taking it is the write timeout's business).
+                if !writer.is_free() {
+                    pinger.heard();
+                }
+                let next = match pinger.tick() {
+                    Tick::Wait(after) => after,
+                    Tick::Ping(after) => {
+                        let _ = writer.frames.try_send(Message::Ping(Default::default()));
+                        after
+                    }
+                    Tick::Dead => {
+                        tracing::info!("a client did not answer a ping: closing it");
+                        close = Some(Close::SILENT);
+                        break;
+                    }
+                };
+                ping_timer.as_mut().reset(tokio::time::Instant::now() + next);
+            }
+            frame = stream.next(), if writer.is_free() && !view.stale && held.is_none() => {
+                if let (Some(pinger), Some(Ok(_))) = (pinger.as_mut(), &frame) {
+                    pinger.heard();
+                }
                 let text = match frame {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Binary(_))) => {
@@ -221,6 +257,11 @@ pub(crate) async fn serve_socket<C: Controller>(
                     // makes the client reconnect), but counts.
                     Verdict::Refuse if is_ping(&message) => vec![Utf8Bytes::from_static(PONG)],
                     Verdict::Refuse => vec![rate_limited(&message, limits.rate.unwrap_or_default())],
+                    Verdict::Hold(until) => {
+                        tracing::debug!("a client sends over twice the rate limit: not reading it for a while");
+                        held = Some(until);
+                        vec![rate_limited(&message, limits.rate.unwrap_or_default())]
+                    }
                     Verdict::Close => {
                         tracing::warn!("a client kept sending over the rate limit: closing it");
                         close = Some(Close::RATE);
@@ -257,6 +298,14 @@ pub(crate) async fn serve_socket<C: Controller>(
         while let Some(Ok(_)) = stream.next().await {}
     })
     .await;
+}
+
+/// Resolves when a hold ends (never, if there is none).
+async fn hold_ends(held: Option<Instant>) {
+    match held {
+        Some(until) => tokio::time::sleep_until(until.into()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs one push on the view; its frame, unless the render was deferred.
