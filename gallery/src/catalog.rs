@@ -149,6 +149,8 @@ pub const EXAMPLES: &[Example] = &[
     lists::sortable::EXAMPLE,
     lists::large_table::EXAMPLE,
     // Search & Filtering
+    search::active_search::EXAMPLE,
+    search::url_filters::EXAMPLE,
     // Loading & Progress
     loading::lazy_loading::EXAMPLE,
     loading::progress_bar::EXAMPLE,
@@ -156,6 +158,7 @@ pub const EXAMPLES: &[Example] = &[
     // Dialogs, Tabs & Navigation
     navigation::modal_dialog::EXAMPLE,
     navigation::confirm_dialog::EXAMPLE,
+    navigation::tabs::EXAMPLE,
     navigation::spa_navigation::EXAMPLE,
     navigation::keyboard_shortcuts::EXAMPLE,
     // Visual Feedback

@@ -7,6 +7,21 @@ use serde_json::json;
 pub async fn script(example: &Example, server: &TestServer) -> bool {
     let path = example.path();
     match example.slug {
+        "tabs" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            // Tab links, as the client sends them (Back and Forward GET the page instead).
+            for to in ["specs", "reviews", "specs", "pricing", "overview"] {
+                tab.act("__navigate__", json!({ "tab": to })).await.unwrap();
+            }
+            tab.wait_for_text("boils water").await.unwrap();
+            let reloaded = server
+                .browser()
+                .open(&format!("{path}?tab=reviews"))
+                .await
+                .unwrap();
+            assert!(reloaded.has_text("Three years"), "{}", reloaded.text());
+            true
+        }
         "modal-dialog" => {
             let mut tab = server.browser().open(&path).await.unwrap();
             // The clock's push arrives while the page is open.
