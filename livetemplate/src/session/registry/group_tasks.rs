@@ -20,6 +20,9 @@ use crate::cluster::{Presence, Scope};
 /// A page and a session group: what group tasks are tied to.
 pub(super) type PageGroup = (Arc<str>, Arc<str>);
 
+/// A page, a session group and a task's name: what a named task claims.
+pub(super) type NamedTask = (Arc<str>, Arc<str>, String);
+
 /// Numbers the claims, so a claim's end frees only its own name.
 static CLAIMS: AtomicU64 = AtomicU64::new(1);
 
@@ -105,7 +108,7 @@ impl Index {
 /// A group task's hold on its name; see [`Registry::claim_group_task`].
 pub(crate) struct GroupTaskClaim {
     registry: Arc<Registry>,
-    key: (Arc<str>, Arc<str>, String),
+    key: NamedTask,
     /// Tells this claim from a later one under the same name.
     id: u64,
     /// Cancelled with the group's last connection to the page, or by

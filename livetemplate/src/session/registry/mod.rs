@@ -84,7 +84,7 @@ struct Index {
     group_tasks: HashMap<group_tasks::PageGroup, CancellationToken>,
     /// Named group tasks running now, by page, group and name: the claim's
     /// number and what cancels the task.
-    named_tasks: HashMap<(Arc<str>, Arc<str>, String), (u64, CancellationToken)>,
+    named_tasks: HashMap<group_tasks::NamedTask, (u64, CancellationToken)>,
     /// Connections per page and scope: what other instances are told.
     presence: HashMap<Presence, u32>,
     /// Counts changed since the cluster was last told.
