@@ -17,9 +17,7 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
             );
             let source = "# Hello *there*\n\n<script>alert(1)</script>\n\n\
                           [x](javascript:alert(1)) and [ok](https://example.com)";
-            tab.act("render", json!({ "source": source }))
-                .await
-                .unwrap();
+            tab.act("render", json!({ "value": source })).await.unwrap();
             tab.wait_for_text("Hello there").await.unwrap();
             let html = tab.html().to_string();
             assert!(html.contains("<h3>Hello <em>there</em></h3>"), "{html}");
@@ -36,9 +34,9 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
             );
             assert!(tab.has_text("7 words"), "{}", tab.text());
             // The client sends a textarea of digits as a number.
-            tab.act("render", json!({ "source": 42 })).await.unwrap();
+            tab.act("render", json!({ "value": 42 })).await.unwrap();
             tab.wait_for_text("1 word").await.unwrap();
-            tab.act("render", json!({ "source": "" })).await.unwrap();
+            tab.act("render", json!({ "value": "" })).await.unwrap();
             tab.wait_for_text("Nothing to preview yet.").await.unwrap();
             true
         }
@@ -92,11 +90,11 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
                 .unwrap();
             let id = ben.html().split("data-key=\"").nth(3).unwrap();
             let id: u64 = id.split('"').next().unwrap().parse().unwrap();
-            ben.act("toggle", json!({ "value": id })).await.unwrap();
+            ben.act("toggle", json!({ "id": id })).await.unwrap();
             ana.wait_for_text("checked “Ship it").await.unwrap();
-            ben.act("remove", json!({ "value": id })).await.unwrap();
+            ben.act("remove", json!({ "id": id })).await.unwrap();
             ana.wait_for_text("removed “Ship it").await.unwrap();
-            ana.act("remove", json!({ "value": id })).await.unwrap();
+            ana.act("remove", json!({ "id": id })).await.unwrap();
             ana.click("reset").await.unwrap();
             ben.wait_for_text("reset the list").await.unwrap();
             true

@@ -11,7 +11,9 @@
 //!
 //! The textarea shows the sample once; after that the browser owns what is
 //! typed (`lvt-ignore` keeps renders from touching it), so no update
-//! resends the text, and a render can never undo a keystroke.
+//! resends the text, and a render can never undo a keystroke. It has no
+//! `name`: the client sends it as `value`, and does not also send it as an
+//! automatic `change`, as it would for a named field the template fills.
 
 use axum::Router;
 use livetemplate::{ActionError, Actions, Context, Controller, LiveError, MountContext};
@@ -74,10 +76,10 @@ impl Controller for LivePreview {
 
 impl LivePreview {
     fn render(&self, state: &mut PreviewState, ctx: &mut Context<Self>) -> Result<(), ActionError> {
-        let text = ctx.get_string("source").unwrap_or_default();
+        let text = ctx.get_string("value").unwrap_or_default();
         if text.chars().count() > MAX_CHARS {
             return Err(ActionError::field(
-                "source",
+                "value",
                 format!("at most {MAX_CHARS} characters"),
             ));
         }

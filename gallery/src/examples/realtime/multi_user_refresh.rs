@@ -5,7 +5,9 @@
 //! gallery's topic rules let anyone use `board:` topics); a change to the
 //! list publishes `refresh`, and every subscribed tab — any browser, any
 //! session group — reads the list again and renders it. The acting tab
-//! shows its change at once in its own reply. The list is bounded, every
+//! shows its change at once in its own reply. (The checkbox uses
+//! `lvt-on:click`, which makes the server's `checked` win over the box's
+//! own state in the stock client.) The list is bounded, every
 //! text is escaped by the template, and the page says who changed it last.
 
 use axum::Router;
@@ -144,7 +146,7 @@ fn gone() -> ActionError {
 }
 
 fn task_id(ctx: &Context<TeamBoard>) -> Result<u64, ActionError> {
-    ctx.get_string("value")
+    ctx.get_string("id")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| ActionError::msg("which task?"))
 }
