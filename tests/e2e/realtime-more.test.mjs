@@ -70,7 +70,7 @@ test("pub/sub: a tab gets the topics it subscribed to, and only those; the feed 
     await b.demo.getByLabel("Topic", { exact: true }).selectOption(topic);
     await b.demo.getByLabel("Message", { exact: true }).fill(text);
     await b.demo.getByRole("button", { name: "Publish" }).click();
-    await b.demo.getByText(`Published to #${topic}.`).waitFor();
+    await b.demo.getByText(`Published “${text}” to #${topic}.`).waitFor();
   };
   await publish("deploys", `deploy ${stamp}`);
   await publish("alerts", `alert ${stamp}`);

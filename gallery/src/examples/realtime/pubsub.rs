@@ -152,6 +152,7 @@ impl PubSub {
                 format!("at most {MAX_LENGTH} characters"),
             ));
         }
+        state.sent = Some(format!("Published “{text}” to #{topic}."));
         let post = Post {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             topic: topic.clone(),
@@ -159,7 +160,6 @@ impl PubSub {
             at: Stamp::now(),
         };
         ctx.publish(&channel(&topic), "post", post)?;
-        state.sent = Some(format!("Published to #{topic}."));
         Ok(())
     }
 }
