@@ -61,7 +61,11 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
             // Sent before the alert, to a topic ana does not follow: never came.
             assert!(!ana.text().contains("v2 is out"), "{}", ana.text());
             // ben follows only #chat: the alert is not in his feed either.
-            assert!(!ben.text().contains("#alerts disk at 91%"), "{}", ben.text());
+            assert!(
+                !ben.text().contains("#alerts disk at 91%"),
+                "{}",
+                ben.text()
+            );
             ana.act("unsubscribe", json!({ "value": "alerts" }))
                 .await
                 .unwrap();
