@@ -138,7 +138,8 @@ pub mod unstable;
 mod upload;
 
 pub use controller::{
-    ActionError, Actions, Context, Controller, Loadable, MountContext, TopicError,
+    ActionError, Actions, Context, Controller, Loadable, MountContext, QueryError, QueryFields,
+    TopicError,
 };
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;

@@ -386,8 +386,10 @@ impl<C: Controller> Context<C> {
         quotas.take(&self.link.tasks.counts, &group, job)
     }
 
-    /// Runs `task` in the background for the whole session group: it ends
-    /// when the group's last connection closes (or the server stops). Over
+    /// Runs `task` in the background for this page's tabs in the session
+    /// group: it ends when the group's last connection to this page closes
+    /// (a tab closed, reloaded or gone to another page), or the server
+    /// stops. Over
     /// HTTP, with no connection to tie it to, it is tied to this request's
     /// scope like [`spawn`](Self::spawn). Capped like `spawn`.
     pub fn spawn_for_group<F>(&self, task: F) -> Result<(), SpawnError>
@@ -395,7 +397,11 @@ impl<C: Controller> Context<C> {
         F: Future<Output = ()> + Send + 'static,
     {
         let slot = self.slot(false)?;
-        match self.link.registry.group_token(&self.link.identity.group) {
+        match self
+            .link
+            .registry
+            .group_token(&self.link.page, &self.link.identity.group)
+        {
             Some(token) => self.link.tasks.spawn_until(token, slot, task),
             None => self.link.tasks.spawn(slot, task),
         }
@@ -404,24 +410,24 @@ impl<C: Controller> Context<C> {
 
     /// Runs `task` for the whole session group, like
     /// [`spawn_for_group`](Self::spawn_for_group), unless a task of the
-    /// group started under the same `name` is still running: one timer per
-    /// group however many tabs open. `Ok(true)` when it started `task`.
+    /// group started on this page under the same `name` is still running:
+    /// one timer per group however many tabs open. `Ok(true)` when it started `task`.
     pub fn spawn_once_for_group<F>(&self, name: &str, task: F) -> Result<bool, SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let registry = &self.link.registry;
         let group = &self.link.identity.group;
-        if registry.group_token(group).is_none() {
+        if registry.group_token(&self.link.page, group).is_none() {
             // Over HTTP there is no group to share a task with.
             self.spawn(task)?;
             return Ok(true);
         }
-        let Some(claim) = registry.claim_group_task(group, name) else {
+        let Some(claim) = registry.claim_group_task(&self.link.page, group, name) else {
             return Ok(false);
         };
         let slot = self.slot(false)?;
-        // Ends with the group, or when cancelled by name.
+        // Ends with the group's last tab on this page, or when cancelled by name.
         let until = claim.token.clone();
         self.link.tasks.spawn_until(until, slot, async move {
             let _claim = claim;
@@ -450,7 +456,7 @@ impl<C: Controller> Context<C> {
     pub fn cancel_group_task(&self, name: &str) -> bool {
         self.link
             .registry
-            .cancel_group_task(&self.link.identity.group, name)
+            .cancel_group_task(&self.link.page, &self.link.identity.group, name)
     }
 
     /// Runs a job off the connection loop, tied to the connection like

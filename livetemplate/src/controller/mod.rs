@@ -11,11 +11,13 @@ mod actions;
 mod context;
 mod error;
 mod load;
+mod query;
 
 pub use actions::Actions;
 pub use context::{Context, MountContext, TopicError};
 pub use error::ActionError;
 pub use load::Loadable;
+pub use query::{QueryError, QueryFields};
 
 pub(crate) use actions::{action_key, Caller};
 pub(crate) use context::{Effects, Link, TopicRules};
@@ -92,7 +94,11 @@ pub trait Controller: Send + Sync + Sized + 'static {
 
     /// The state a new page or connection starts from (default:
     /// `State::default()`). Runs again, with the new query, when the
-    /// client navigates within the page (`__navigate__`).
+    /// client navigates within the page (`__navigate__`: a link to the same
+    /// path with another query). Back and Forward make the client GET the
+    /// page at that URL and reconnect, so they run it too: state read
+    /// from the query ([`MountContext::query`], or typed with
+    /// [`MountContext::query_as`]) is bookmarkable and survives a reload.
     fn mount(&self, ctx: &MountContext) -> Result<Self::State, ActionError> {
         let _ = ctx;
         Ok(Self::State::default())
