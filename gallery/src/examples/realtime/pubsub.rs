@@ -169,7 +169,7 @@ pub const EXAMPLE: Example = Example {
     slug: "pubsub",
     title: "Pub/Sub Topics",
     summary: "A feed of the topics this tab subscribes to: publish to a topic and every tab subscribed to it, in any browser, gets the message — and no other tab does.",
-    try_it: "Open the page in a second browser (or a private window). Subscribe one to #alerts, publish to #alerts from the other: it arrives. Publish to #deploys: it only reaches tabs subscribed to #deploys.",
+    try_it: "Open the split view (each frame subscribes on its own) or a second browser. Subscribe one to #alerts and publish to #alerts from another: it arrives. Publish to #deploys: only tabs subscribed to #deploys get it.",
     template: "realtime/pubsub.html",
     sign_in: false,
     source: crate::this_file!(),
