@@ -175,6 +175,9 @@ pub const EXAMPLES: &[Example] = &[
     realtime::welcome::EXAMPLE,
     realtime::cross_tab::EXAMPLE,
     realtime::chat::EXAMPLE,
+    realtime::multi_user_refresh::EXAMPLE,
+    realtime::pubsub::EXAMPLE,
+    realtime::live_preview::EXAMPLE,
     realtime::multi_instance::EXAMPLE,
 ];
 
