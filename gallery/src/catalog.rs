@@ -149,8 +149,18 @@ pub const EXAMPLES: &[Example] = &[
     lists::sortable::EXAMPLE,
     lists::large_table::EXAMPLE,
     // Search & Filtering
+    search::active_search::EXAMPLE,
+    search::url_filters::EXAMPLE,
     // Loading & Progress
+    loading::lazy_loading::EXAMPLE,
+    loading::progress_bar::EXAMPLE,
+    loading::async_operations::EXAMPLE,
     // Dialogs, Tabs & Navigation
+    navigation::modal_dialog::EXAMPLE,
+    navigation::confirm_dialog::EXAMPLE,
+    navigation::tabs::EXAMPLE,
+    navigation::spa_navigation::EXAMPLE,
+    navigation::keyboard_shortcuts::EXAMPLE,
     // Visual Feedback
     feedback::animations::EXAMPLE,
     feedback::loading_states::EXAMPLE,
@@ -165,6 +175,9 @@ pub const EXAMPLES: &[Example] = &[
     realtime::welcome::EXAMPLE,
     realtime::cross_tab::EXAMPLE,
     realtime::chat::EXAMPLE,
+    realtime::multi_user_refresh::EXAMPLE,
+    realtime::pubsub::EXAMPLE,
+    realtime::live_preview::EXAMPLE,
     realtime::multi_instance::EXAMPLE,
 ];
 
@@ -186,8 +199,19 @@ impl Gallery {
         example: &Example,
         page: PageBuilder<C>,
     ) -> Result<Router, LiveError> {
-        let route: MethodRouter = page.layout("example.html", self.layout(example)).build()?;
+        let route = self.in_layout(example, page)?;
         Ok(Router::new().route(&example.path(), route))
+    }
+
+    /// `page` in the example's layout, to route at a path of the example's
+    /// own: for an example of several pages, mounted beside
+    /// [`show`](Self::show)'s.
+    pub fn in_layout<C: Controller>(
+        &self,
+        example: &Example,
+        page: PageBuilder<C>,
+    ) -> Result<MethodRouter, LiveError> {
+        page.layout("example.html", self.layout(example)).build()
     }
 
     /// What `example.html` shows around the demo.

@@ -167,8 +167,13 @@ fn build(live: Builder, secrets: Secrets, config: &Config) -> Result<Site, Galle
     }
     let live = live
         .authenticator(auth.clone())
-        // Signed-in users may join chat rooms; nothing else is public.
-        .allow_topics(|who, topic| who.user_id.is_some() && topic.starts_with("room:"))
+        // Signed-in users may join chat rooms; anyone may follow the feeds
+        // of the pub/sub example and the team's list; nothing else is public.
+        .allow_topics(|who, topic| {
+            (who.user_id.is_some() && topic.starts_with("room:"))
+                || topic.starts_with("feed:")
+                || topic.starts_with("board:")
+        })
         .build();
     let gallery = Gallery {
         live: live.clone(),

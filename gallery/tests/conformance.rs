@@ -307,7 +307,8 @@ async fn script(example: &Example, server: &TestServer) {
             let ran = scripts::search::script(example, server).await
                 || scripts::loading::script(example, server).await
                 || scripts::navigation::script(example, server).await
-                || scripts::feedback::script(example, server).await;
+                || scripts::feedback::script(example, server).await
+                || scripts::realtime::script(example, server).await;
             assert!(ran, "example {other:?} has no conformance script: add one");
         }
     }

@@ -53,6 +53,9 @@
 //!   (this page's tabs in the session group) whose
 //!   [`trigger_action`](Session::trigger_action) runs an action on each of
 //!   them and fails once none is left — the signal for a task to stop.
+//!   Slow work for one part of the page is one call: [`Context::load`]
+//!   shows a [`Loadable`] field as loading at once and fills it when the
+//!   work ends (from [`Controller::on_connect`]: the page paints first).
 //!   [`LiveTemplate::sessions`] reaches a user, a group or a topic from
 //!   anywhere (a webhook, a job). Actions only the server may run are
 //!   registered with [`Actions::on_server`].
@@ -134,7 +137,10 @@ mod tree;
 pub mod unstable;
 mod upload;
 
-pub use controller::{ActionError, Actions, Context, Controller, MountContext, TopicError};
+pub use controller::{
+    ActionError, Actions, Context, Controller, Loadable, MountContext, QueryError, QueryFields,
+    TopicError,
+};
 pub use identity::{Authenticator, Identity, InvalidUserName, SignedCookieAuth, USER_COOKIE};
 pub use metrics::Metrics;
 pub use server::{

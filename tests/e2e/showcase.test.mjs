@@ -144,11 +144,11 @@ test("the webhook page sends its signed POST from a button", async () => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await waitConnected(page);
   await page.getByRole("button", { name: "Send the webhook" }).click();
-  await page.locator(".toast", { hasText: "Deploy finished" }).waitFor({ timeout: 3_000 });
+  await page.locator(".toast", { hasText: "Deploy finished" }).waitFor({ timeout: 10_000 });
   await page.getByText('HTTP 200: {"delivered":1}').waitFor();
   // A second one is prepended: on the wire, the list operation is spelled out.
   await page.getByRole("button", { name: "Send the webhook" }).click();
-  await eventually(async () => (await page.locator(".toast").count()) === 2, 3_000, "two toasts");
+  await eventually(async () => (await page.locator(".toast").count()) === 2, 10_000, "two toasts");
   const push = page.locator("#wire li.frame", { hasText: "push: 1 list op" }).first();
   // Opened by script: frames arriving meanwhile move the list under the pointer.
   await push.locator("details").evaluate((details) => (details.open = true));

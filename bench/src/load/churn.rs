@@ -58,11 +58,19 @@ pub async fn churn(duration: Duration, concurrency: usize, table: &mut Table) ->
         }));
     }
     let started = Instant::now();
+    // RSS once the allocator's pools have grown to the soak's working size
+    // (a tenth of the run, at most a minute): a leak shows as growth after it.
+    let warm_at = (duration / 10).min(Duration::from_secs(60));
+    let mut rss_warm = None;
     let mut rss_max = rss_start;
     let mut peak = (0, 0);
     while started.elapsed() < duration {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        rss_max = rss_max.max(server.rss_kib());
+        let rss = server.rss_kib();
+        rss_max = rss_max.max(rss);
+        if rss_warm.is_none() && started.elapsed() >= warm_at {
+            rss_warm = Some(rss);
+        }
         let (c, t) = server.gauges().await?;
         peak = (peak.0.max(c), peak.1.max(t));
     }
@@ -80,6 +88,7 @@ pub async fn churn(duration: Duration, concurrency: usize, table: &mut Table) ->
     }
     let back = drained.elapsed();
     let rss_end = server.rss_kib();
+    let rss_warm = rss_warm.unwrap_or(rss_end);
     let done = done.load(Ordering::Relaxed);
     table.rows.push(vec![
         format!("churn soak, {:.0} s", elapsed.as_secs_f64()),
@@ -92,11 +101,14 @@ pub async fn churn(duration: Duration, concurrency: usize, table: &mut Table) ->
             peak.1
         ),
         format!(
-            "server RSS {:.1} → max {:.1} → {:.1} MiB at the end ({:+.1}%); {} connections, {} tasks left {:.1} s after the last close",
+            "server RSS {:.1} → {:.1} after {:.0} s → max {:.1} → {:.1} MiB at the end ({:+.1}% of the start, {:+.1}% of the warm figure); {} connections, {} tasks left {:.1} s after the last close",
             rss_start as f64 / 1024.0,
+            rss_warm as f64 / 1024.0,
+            warm_at.as_secs_f64(),
             rss_max as f64 / 1024.0,
             rss_end as f64 / 1024.0,
             (rss_end as f64 - rss_start as f64) * 100.0 / rss_start as f64,
+            (rss_end as f64 - rss_warm as f64) * 100.0 / rss_warm as f64,
             left.0,
             left.1,
             back.as_secs_f64()

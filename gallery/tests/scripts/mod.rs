@@ -4,4 +4,5 @@
 pub mod feedback;
 pub mod loading;
 pub mod navigation;
+pub mod realtime;
 pub mod search;

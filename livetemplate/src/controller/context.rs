@@ -380,14 +380,16 @@ impl<C: Controller> Context<C> {
     }
 
     /// A slot for one more task (a job when `job`) of this connection.
-    fn slot(&self, job: bool) -> Result<Slot, SpawnError> {
+    pub(super) fn slot(&self, job: bool) -> Result<Slot, SpawnError> {
         let group: Arc<str> = Arc::from(self.link.identity.group.as_str());
         let quotas = &self.link.registry.quotas;
         quotas.take(&self.link.tasks.counts, &group, job)
     }
 
-    /// Runs `task` in the background for the whole session group: it ends
-    /// when the group's last connection closes (or the server stops). Over
+    /// Runs `task` in the background for this page's tabs in the session
+    /// group: it ends when the group's last connection to this page closes
+    /// (a tab closed, reloaded or gone to another page), or the server
+    /// stops. Over
     /// HTTP, with no connection to tie it to, it is tied to this request's
     /// scope like [`spawn`](Self::spawn). Capped like `spawn`.
     pub fn spawn_for_group<F>(&self, task: F) -> Result<(), SpawnError>
@@ -395,7 +397,11 @@ impl<C: Controller> Context<C> {
         F: Future<Output = ()> + Send + 'static,
     {
         let slot = self.slot(false)?;
-        match self.link.registry.group_token(&self.link.identity.group) {
+        match self
+            .link
+            .registry
+            .group_token(&self.link.page, &self.link.identity.group)
+        {
             Some(token) => self.link.tasks.spawn_until(token, slot, task),
             None => self.link.tasks.spawn(slot, task),
         }
@@ -404,28 +410,53 @@ impl<C: Controller> Context<C> {
 
     /// Runs `task` for the whole session group, like
     /// [`spawn_for_group`](Self::spawn_for_group), unless a task of the
-    /// group started under the same `name` is still running: one timer per
-    /// group however many tabs open. `Ok(true)` when it started `task`.
+    /// group started on this page under the same `name` is still running:
+    /// one timer per group however many tabs open. `Ok(true)` when it started `task`.
     pub fn spawn_once_for_group<F>(&self, name: &str, task: F) -> Result<bool, SpawnError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let registry = &self.link.registry;
         let group = &self.link.identity.group;
-        let Some(token) = registry.group_token(group) else {
+        if registry.group_token(&self.link.page, group).is_none() {
             // Over HTTP there is no group to share a task with.
             self.spawn(task)?;
             return Ok(true);
-        };
-        let Some(claim) = registry.claim_group_task(group, name) else {
+        }
+        let Some(claim) = registry.claim_group_task(&self.link.page, group, name) else {
             return Ok(false);
         };
         let slot = self.slot(false)?;
-        self.link.tasks.spawn_until(token, slot, async move {
+        // Ends with the group's last tab on this page, or when cancelled by name.
+        let until = claim.token.clone();
+        self.link.tasks.spawn_until(until, slot, async move {
             let _claim = claim;
             task.await;
         });
         Ok(true)
+    }
+
+    /// Stops the session group's task started under `name` with
+    /// [`spawn_once_for_group`](Self::spawn_once_for_group): it is dropped
+    /// at its next `.await`, and the name is free at once, so a Start right
+    /// after a Cancel starts a new one. False when no such task runs (it
+    /// had finished, or another instance runs it).
+    ///
+    /// ```
+    /// # use livetemplate::{Actions, ActionError, Context, Controller};
+    /// # #[derive(Clone, Default, serde::Serialize, serde::Deserialize)] struct Job { running: bool }
+    /// # struct Page;
+    /// # impl Controller for Page { type State = Job; fn actions(_: &mut Actions<Self>) {} }
+    /// fn cancel(job: &mut Job, ctx: &mut Context<Page>) -> Result<(), ActionError> {
+    ///     ctx.cancel_group_task("progress");
+    ///     job.running = false;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn cancel_group_task(&self, name: &str) -> bool {
+        self.link
+            .registry
+            .cancel_group_task(&self.link.page, &self.link.identity.group, name)
     }
 
     /// Runs a job off the connection loop, tied to the connection like
@@ -473,13 +504,17 @@ impl<C: Controller> Context<C> {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let slot = self.slot(true)?;
-        let handle = Job {
+        self.link.tasks.spawn(slot, job(self.job()));
+        Ok(())
+    }
+
+    /// The handle a job of this connection changes its state through.
+    pub(super) fn job(&self) -> Job<C::State> {
+        Job {
             registry: self.link.registry.clone(),
             conn: self.link.conn,
             state: PhantomData,
-        };
-        self.link.tasks.spawn(slot, job(handle));
-        Ok(())
+        }
     }
 }
 

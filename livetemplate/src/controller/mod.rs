@@ -4,15 +4,20 @@
 //! its [`Controller::State`] is plain serde data, one copy per connection.
 //! Its [`Actions`] are the handlers clients and the server may run, and
 //! each handler gets a [`Context`]: the action's data, the session, and a
-//! place to start background work tied to the connection.
+//! place to start background work tied to the connection — slow work that
+//! fills a [`Loadable`] field is one call, [`Context::load`].
 
 mod actions;
 mod context;
 mod error;
+mod load;
+mod query;
 
 pub use actions::Actions;
 pub use context::{Context, MountContext, TopicError};
 pub use error::ActionError;
+pub use load::Loadable;
+pub use query::{QueryError, QueryFields};
 
 pub(crate) use actions::{action_key, Caller};
 pub(crate) use context::{Effects, Link, TopicRules};
@@ -89,7 +94,11 @@ pub trait Controller: Send + Sync + Sized + 'static {
 
     /// The state a new page or connection starts from (default:
     /// `State::default()`). Runs again, with the new query, when the
-    /// client navigates within the page (`__navigate__`).
+    /// client navigates within the page (`__navigate__`: a link to the same
+    /// path with another query). Back and Forward make the client GET the
+    /// page at that URL and reconnect, so they run it too: state read
+    /// from the query ([`MountContext::query`], or typed with
+    /// [`MountContext::query_as`]) is bookmarkable and survives a reload.
     fn mount(&self, ctx: &MountContext) -> Result<Self::State, ActionError> {
         let _ = ctx;
         Ok(Self::State::default())
@@ -97,6 +106,8 @@ pub trait Controller: Send + Sync + Sized + 'static {
 
     /// Runs when a WebSocket connection opens, before its first render: the
     /// place to start background tasks (`ctx.spawn`) or keep `ctx.session()`.
+    /// Slow parts of the page go here too ([`Context::load`]): the first
+    /// frame shows them loading, and each is pushed when it is ready.
     fn on_connect(
         &self,
         state: &mut Self::State,

@@ -1,11 +1,13 @@
 //! Background tasks tied to a connection.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
 use super::quota::{Counts, Slot};
+use crate::lock::lock;
 use crate::metrics::Metrics;
 
 /// Where a connection's tasks live: cancelling the scope drops them all.
@@ -17,6 +19,9 @@ pub(crate) struct TaskScope {
     metrics: Arc<Metrics>,
     /// What runs in this scope, against the caps (see `quota`).
     pub(crate) counts: Arc<Counts>,
+    /// The newest load of each place in the state (`Context::load`), by
+    /// where the place is: cancelled when a newer one starts.
+    loads: Arc<Mutex<HashMap<usize, CancellationToken>>>,
 }
 
 impl TaskScope {
@@ -27,7 +32,20 @@ impl TaskScope {
             shutdown: shutdown.clone(),
             metrics,
             counts: Arc::default(),
+            loads: Arc::default(),
         }
+    }
+
+    /// Begins a load of the place `at` (its offset in the state): the load
+    /// of that place still running, if any, is cancelled. The token this
+    /// returns is cancelled in turn by the next load of the place, and with
+    /// the scope.
+    pub(crate) fn begin_load(&self, at: usize) -> CancellationToken {
+        let token = self.token.child_token();
+        if let Some(older) = lock(&self.loads).insert(at, token.clone()) {
+            older.cancel();
+        }
+        token
     }
 
     /// Spawns `task`, holding `slot` while it runs; it ends at its next

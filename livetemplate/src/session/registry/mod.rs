@@ -7,7 +7,7 @@
 //!
 //! This file keeps who is connected (membership, presence); delivery
 //! runs actions on them, mailbox bounds what waits for each, and
-//! group_tasks ties background work to a group's life.
+//! group_tasks ties background work to the life of a page's tabs in a group.
 
 mod delivery;
 mod group_tasks;
@@ -80,10 +80,11 @@ struct Index {
     groups: HashMap<Arc<str>, Vec<u64>>,
     users: HashMap<Arc<str>, Vec<u64>>,
     topics: HashMap<Arc<str>, HashSet<u64>>,
-    /// Cancelled when the group's last connection closes.
-    group_tasks: HashMap<Arc<str>, CancellationToken>,
-    /// Named group tasks running now, by group and name.
-    named_tasks: HashSet<(Arc<str>, String)>,
+    /// Cancelled when the group's last connection to the page closes.
+    group_tasks: HashMap<group_tasks::PageGroup, CancellationToken>,
+    /// Named group tasks running now, by page, group and name: the claim's
+    /// number and what cancels the task.
+    named_tasks: HashMap<group_tasks::NamedTask, (u64, CancellationToken)>,
     /// Connections per page and scope: what other instances are told.
     presence: HashMap<Presence, u32>,
     /// Counts changed since the cluster was last told.
@@ -110,7 +111,7 @@ pub(crate) struct ConnInfo {
 }
 
 /// Keeps a connection registered; unregisters it (and ends its group's
-/// tasks if it was the last) when dropped.
+/// tasks for its page if it was the last there) when dropped.
 pub(crate) struct Registration {
     registry: Arc<Registry>,
     pub id: u64,
@@ -321,11 +322,8 @@ impl Drop for Registration {
             index.count(&conn.page, Scope::User(user.clone()), -1);
         }
         index.count(&conn.page, Scope::Group(conn.group.clone()), -1);
-        if remove_id(&mut index.groups, &conn.group, self.id) {
-            if let Some(token) = index.group_tasks.remove(&conn.group) {
-                token.cancel();
-            }
-        }
+        remove_id(&mut index.groups, &conn.group, self.id);
+        index.end_group_tasks_if_gone(&conn.page, &conn.group);
         registry.tell_cluster(index);
     }
 }

@@ -106,37 +106,93 @@ fn presence_counts_follow_connections_and_topics() {
 }
 
 #[test]
-fn group_tasks_end_with_the_last_connection_of_the_group() {
+fn group_tasks_end_with_the_groups_last_connection_to_their_page() {
     let r = registry();
-    assert!(r.group_token("g").is_none(), "no connection, no group task");
+    assert!(
+        r.group_token("p1", "g").is_none(),
+        "no connection, no group task"
+    );
     let (a, _a_rx) = r.register(info("p1", "g", None));
-    let (b, _b_rx) = r.register(info("p2", "g", None));
-    let token = r.group_token("g").unwrap();
+    let (b, _b_rx) = r.register(info("p1", "g", None));
+    let (_c, _c_rx) = r.register(info("p2", "g", None));
+    let token = r.group_token("p1", "g").unwrap();
     drop(a);
-    assert!(!token.is_cancelled());
+    assert!(!token.is_cancelled(), "a tab of the group is still on p1");
     drop(b);
+    assert!(
+        token.is_cancelled(),
+        "a tab of the group on p2 does not keep p1's tasks"
+    );
+}
+
+#[test]
+fn a_page_gone_to_another_ends_its_group_tasks_whichever_comes_first() {
+    // The stock client leaves a page by closing its socket and opening one
+    // on the next page; the server may see the new one first.
+    let r = registry();
+    let (a, _a_rx) = r.register(info("p1", "g", None));
+    let token = r.group_token("p1", "g").unwrap();
+    let (_b, _b_rx) = r.register(info("p2", "g", None));
+    drop(a);
     assert!(token.is_cancelled());
 }
 
 #[test]
-fn a_named_group_task_runs_once_per_group_until_it_ends() {
+fn a_named_group_task_runs_once_per_page_and_group_until_it_ends() {
     let r = registry();
     assert!(
-        r.claim_group_task("g", "timer").is_none(),
+        r.claim_group_task("p1", "g", "timer").is_none(),
         "no connection, no claim"
     );
     let (_a, _a_rx) = r.register(info("p1", "g", None));
     let (_b, _b_rx) = r.register(info("p1", "h", None));
-    let claim = r.claim_group_task("g", "timer").expect("the first claim");
+    let (_c, _c_rx) = r.register(info("p2", "g", None));
+    let claim = r
+        .claim_group_task("p1", "g", "timer")
+        .expect("the first claim");
     assert!(
-        r.claim_group_task("g", "timer").is_none(),
+        r.claim_group_task("p1", "g", "timer").is_none(),
         "taken while it runs"
     );
-    assert!(r.claim_group_task("g", "other").is_some(), "another name");
-    assert!(r.claim_group_task("h", "timer").is_some(), "another group");
+    assert!(
+        r.claim_group_task("p1", "g", "other").is_some(),
+        "another name"
+    );
+    assert!(
+        r.claim_group_task("p1", "h", "timer").is_some(),
+        "another group"
+    );
+    assert!(
+        r.claim_group_task("p2", "g", "timer").is_some(),
+        "another page"
+    );
     drop(claim);
     assert!(
-        r.claim_group_task("g", "timer").is_some(),
+        r.claim_group_task("p1", "g", "timer").is_some(),
         "free once it ended"
     );
+}
+
+#[test]
+fn cancelling_a_named_group_task_frees_its_name_at_once() {
+    let r = registry();
+    let (_a, _a_rx) = r.register(info("p1", "g", None));
+    assert!(
+        !r.cancel_group_task("p1", "g", "timer"),
+        "nothing to cancel"
+    );
+    let first = r
+        .claim_group_task("p1", "g", "timer")
+        .expect("the first claim");
+    assert!(r.cancel_group_task("p1", "g", "timer"));
+    assert!(first.token.is_cancelled(), "the task is told to stop");
+    // The cancelled task may still be on its way out: its name is free.
+    let second = r.claim_group_task("p1", "g", "timer").expect("a new claim");
+    drop(first);
+    assert!(
+        r.claim_group_task("p1", "g", "timer").is_none(),
+        "the old claim's end leaves the new one's name alone"
+    );
+    drop(second);
+    assert!(r.claim_group_task("p1", "g", "timer").is_some());
 }

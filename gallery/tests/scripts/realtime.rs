@@ -1,0 +1,108 @@
+use gallery::catalog::Example;
+use livetemplate::testing::TestServer;
+use serde_json::json;
+
+/// Runs `example`'s script if it is one of this category's (a new example
+/// adds an arm: `"slug" => { …; true }`). The seeds' realtime examples are
+/// still in `conformance.rs`.
+pub async fn script(example: &Example, server: &TestServer) -> bool {
+    let path = example.path();
+    match example.slug {
+        "live-preview" => {
+            let mut tab = server.browser().open(&path).await.unwrap();
+            assert!(
+                tab.html().contains("<h3>Release notes</h3>"),
+                "{}",
+                tab.html()
+            );
+            let source = "# Hello *there*\n\n<script>alert(1)</script>\n\n\
+                          [x](javascript:alert(1)) and [ok](https://example.com)";
+            tab.act("render", json!({ "value": source })).await.unwrap();
+            tab.wait_for_text("Hello there").await.unwrap();
+            let html = tab.html().to_string();
+            assert!(html.contains("<h3>Hello <em>there</em></h3>"), "{html}");
+            // (minijinja escapes `/` too.)
+            assert!(
+                html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+                "{html}"
+            );
+            assert!(!html.contains("<script"), "{html}");
+            assert!(!html.to_lowercase().contains("javascript:alert"), "{html}");
+            assert!(
+                html.contains(r#"href="https:&#x2f;&#x2f;example.com""#),
+                "{html}"
+            );
+            assert!(tab.has_text("7 words"), "{}", tab.text());
+            // The client sends a textarea of digits as a number.
+            tab.act("render", json!({ "value": 42 })).await.unwrap();
+            tab.wait_for_text("1 word").await.unwrap();
+            tab.act("render", json!({ "value": "" })).await.unwrap();
+            tab.wait_for_text("Nothing to preview yet.").await.unwrap();
+            true
+        }
+        "pubsub" => {
+            let (mut ana, mut ben) = (
+                server.browser().open(&path).await.unwrap(),
+                server.browser().open(&path).await.unwrap(),
+            );
+            ana.act("subscribe", json!({ "value": "alerts" }))
+                .await
+                .unwrap();
+            assert!(ana.html().contains("Unsubscribe from #alerts"));
+            let post = |topic: &str, text: &str| json!({ "topic": topic, "text": text });
+            ben.act("publish", post("deploys", "v2 is out <b>"))
+                .await
+                .unwrap();
+            ben.wait_for_text("to #deploys.").await.unwrap();
+            ben.act("publish", post("alerts", "disk at 91%"))
+                .await
+                .unwrap();
+            ana.wait_for_text("#alerts disk at 91%").await.unwrap();
+            // Sent before the alert, to a topic ana does not follow: never came.
+            assert!(!ana.text().contains("v2 is out"), "{}", ana.text());
+            // ben follows only #chat: the alert is not in his feed either.
+            assert!(
+                !ben.text().contains("#alerts disk at 91%"),
+                "{}",
+                ben.text()
+            );
+            ana.act("unsubscribe", json!({ "value": "alerts" }))
+                .await
+                .unwrap();
+            ben.act("publish", post("chat", "hello")).await.unwrap();
+            ana.wait_for_text("#chat hello").await.unwrap();
+            ben.wait_for_text("#chat hello").await.unwrap();
+            ana.act("subscribe", json!({ "value": "nope" }))
+                .await
+                .unwrap();
+            true
+        }
+        "multi-user-refresh" => {
+            let (mut ana, mut ben) = (
+                server.browser().open(&path).await.unwrap(),
+                server.browser().open(&path).await.unwrap(),
+            );
+            let me = ana.html().split(r#"class="me">"#).nth(1).unwrap();
+            let me = me.split('<').next().unwrap().to_string();
+            assert!(me.starts_with("guest-"), "{me}");
+            ana.act("add", json!({ "text": "Ship it <b>now</b>" }))
+                .await
+                .unwrap();
+            ben.wait_for_text("Ship it &lt;b&gt;now").await.unwrap();
+            ben.wait_for_text(&format!("Last change: {me} added"))
+                .await
+                .unwrap();
+            let id = ben.html().split("data-key=\"").nth(3).unwrap();
+            let id: u64 = id.split('"').next().unwrap().parse().unwrap();
+            ben.act("toggle", json!({ "id": id })).await.unwrap();
+            ana.wait_for_text("checked “Ship it").await.unwrap();
+            ben.act("remove", json!({ "id": id })).await.unwrap();
+            ana.wait_for_text("removed “Ship it").await.unwrap();
+            ana.act("remove", json!({ "id": id })).await.unwrap();
+            ana.click("reset").await.unwrap();
+            ben.wait_for_text("reset the list").await.unwrap();
+            true
+        }
+        _ => false,
+    }
+}
