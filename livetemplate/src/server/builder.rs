@@ -417,7 +417,9 @@ impl Builder {
     /// carries a token in the URL the stock client opens its socket on
     /// (the query parameter `lvt_tab`, which `mount` never sees); a socket
     /// that comes back with it within the grace gets that tab's own state,
-    /// in one frame. Past the grace the tab is ended as a closed one is:
+    /// in one frame. A socket the client closes (a closed tab, a link to
+    /// another page) ends its tab at once, as does one with files staged
+    /// for an upload. Past the grace the tab is ended as a closed one is:
     /// tasks cancelled, `on_disconnect`; it then mounts afresh, with its
     /// persisted fields. See [`max_resumable`](Self::max_resumable) for the
     /// bounds on what kept tabs hold.

@@ -12,7 +12,8 @@
 //! sent one frame: the whole tree of the state as it is now (the stock
 //! client forgets its tree when it reconnects, so it needs the statics
 //! again). Past the grace, the view is ended the way a closed connection
-//! is: tasks cancelled, registration dropped, `on_disconnect`.
+//! is: tasks cancelled, registration dropped, `on_disconnect`. A tab with
+//! files staged for an upload is not kept (an upload cut off cannot go on).
 //!
 //! The server may not have noticed the drop yet when the tab comes back
 //! (a network that vanished sends nothing; the ping finds out later): a
