@@ -149,7 +149,12 @@ test("the webhook page sends its signed POST from a button", async () => {
   // A second one is prepended: on the wire, the list operation is spelled out.
   await page.getByRole("button", { name: "Send the webhook" }).click();
   await eventually(async () => (await page.locator(".toast").count()) === 2, 10_000, "two toasts");
-  const push = page.locator("#wire li.frame", { hasText: "push: 1 list op" }).first();
+  // Pinned by its id: later frames (the toasts expiring) match the same text.
+  const first = page
+    .locator("#wire li.frame", { hasText: "push: 1 list op" })
+    .filter({ hasText: "prepend 1 item" })
+    .first();
+  const push = page.locator(`#wire li.frame[data-frame="${await first.getAttribute("data-frame")}"]`);
   // Opened by script: frames arriving meanwhile move the list under the pointer.
   await push.locator("details").evaluate((details) => (details.open = true));
   await push.locator("pre").waitFor();
