@@ -22,7 +22,18 @@ async fn start(
     oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
-    let live = LiveTemplate::new(templates());
+    start_with(LiveTemplate::new(templates()), timeouts).await
+}
+
+/// As [`start`], with `live`'s settings.
+async fn start_with(
+    live: LiveTemplate,
+    timeouts: livetemplate::Timeouts,
+) -> (
+    std::net::SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let app = axum::Router::new()
         .route(
             "/counter",
@@ -122,4 +133,44 @@ async fn shutdown_ends_within_the_grace_while_a_request_stalls() {
         "",
         "closed, not answered"
     );
+}
+
+#[tokio::test]
+async fn shutdown_ends_live_tabs_their_tasks_and_kept_tabs_before_it_returns() {
+    let live = LiveTemplate::builder(templates())
+        .resume_grace(Duration::from_secs(60))
+        .build();
+    let metrics = live.metrics();
+    let (addr, stop, server) = start_with(live, Default::default()).await;
+    // A live tab running a task that only cancellation ends.
+    let mut browser = Browser::at(addr);
+    let mut tab = browser.open("/counter").await.unwrap();
+    tab.click("startStubborn").await.unwrap();
+    // A tab whose socket dropped (no close frame): kept for 60 s.
+    let page = browser
+        .request("GET", "/counter", &[("accept", "text/html")], "")
+        .await
+        .unwrap();
+    let at = page.body.find(r#""lvt_tab",""#).expect("a token") + r#""lvt_tab",""#.len();
+    let token = &page.body[at..at + 32];
+    let origin = format!("http://{addr}");
+    let mut dropped = browser
+        .connect(&format!("/counter?lvt_tab={token}"), Some(&origin))
+        .await
+        .unwrap();
+    dropped.next_frame().await.unwrap();
+    drop(dropped);
+    common::until(|| metrics.parked() == 1, "the dropped tab is kept").await;
+    assert_eq!(metrics.connections(), 1);
+    assert_eq!(metrics.tasks(), 1);
+
+    stop.send(()).unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+    // Returned only once nothing is left: not 60 s later, and not before
+    // the kept tab and the task were ended.
+    assert_eq!(metrics.connections(), 0);
+    assert_eq!(metrics.tasks(), 0);
+    assert_eq!(metrics.parked(), 0);
+    assert!(tab.next_frame().await.is_err(), "the live tab was closed");
 }
