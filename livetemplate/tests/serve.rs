@@ -145,7 +145,9 @@ async fn shutdown_ends_live_tabs_their_tasks_and_kept_tabs_before_it_returns() {
     // A live tab running a task that only cancellation ends.
     let mut browser = Browser::at(addr);
     let mut tab = browser.open("/counter").await.unwrap();
-    tab.click("startStubborn").await.unwrap();
+    tab.act("startStubborn", serde_json::json!({}))
+        .await
+        .unwrap();
     // A tab whose socket dropped (no close frame): kept for 60 s.
     let page = browser
         .request("GET", "/counter", &[("accept", "text/html")], "")
