@@ -110,7 +110,7 @@ test("a restart: tabs reconnect by themselves to the new process and get their p
   const took = Date.now() - stopping;
   assert.equal(code, 0, env.old.log);
   assert.ok(took < GRACE * 1000, `exited after ${took} ms; grace ${GRACE} s`);
-  assert.match(env.old.log, /shut down cleanly: 0 connections, 0 tasks, 0 kept tabs left/);
+  assert.match(env.old.log, /shut down cleanly: 0 connections, 0 tasks, 0 kept tabs, 0 unsaved field sets left/);
   await eventually(() => a.sockets[0].closed && b.sockets[0].closed, 2_000, "the tabs' sockets were closed");
   // The tabs still show what they showed: nothing cleared them.
   assert.equal(await count(a.page), "3");
