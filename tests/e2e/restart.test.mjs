@@ -79,6 +79,17 @@ after(async () => {
 /** A tab on `url` whose sockets' closes and first frames are recorded. */
 async function open(context, url) {
   const page = await context.newPage();
+  // The close codes the page's sockets got, as the client saw them.
+  await page.addInitScript(() => {
+    window.__closes = [];
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener("close", (e) => window.__closes.push(e.code));
+      }
+    };
+  });
   const sockets = [];
   page.on("websocket", (ws) => {
     const socket = { frames: 0, closed: false };
@@ -112,6 +123,8 @@ test("a restart: tabs reconnect by themselves to the new process and get their p
   assert.ok(took < GRACE * 1000, `exited after ${took} ms; grace ${GRACE} s`);
   assert.match(env.old.log, /shut down cleanly: 0 connections, 0 tasks, 0 kept tabs, 0 unsaved field sets left/);
   await eventually(() => a.sockets[0].closed && b.sockets[0].closed, 2_000, "the tabs' sockets were closed");
+  // With 1001 "going away", not dropped: the stock client reconnects at its next heartbeat.
+  for (const tab of [a, b]) assert.deepEqual(await tab.page.evaluate(() => window.__closes), [1001]);
   // The tabs still show what they showed: nothing cleared them.
   assert.equal(await count(a.page), "3");
 
