@@ -52,6 +52,14 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the fields saved under `key`. Must not block: a store that
     /// talks to a server queues the write (and keeps it until it lands).
     fn save(&self, key: &str, fields: Fields);
+    /// How many saved field sets are queued and not written yet. A
+    /// shutdown ([`LiveTemplate::serve`](crate::LiveTemplate::serve)) waits,
+    /// within its grace period, for this to reach 0, so a restart finds
+    /// what was saved last. The default, for a store that writes at once:
+    /// 0.
+    fn unwritten(&self) -> usize {
+        0
+    }
 }
 
 /// Why persisted fields could not be loaded.

@@ -61,6 +61,11 @@ impl Link {
         let _ = self.queue.send(Op::Save(key.to_string()));
     }
 
+    /// How many keys have saved fields not written yet.
+    pub(super) fn unwritten(&self) -> usize {
+        lock(&self.unsaved).len()
+    }
+
     /// The fields saved under `key` that are not written yet.
     pub(super) fn unsaved(&self, key: &str) -> Option<Fields> {
         lock(&self.unsaved)

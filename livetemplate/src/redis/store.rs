@@ -92,4 +92,8 @@ impl Store for RedisStore {
     fn save(&self, key: &str, fields: Fields) {
         self.link.save(key, fields, self.idle_expiry);
     }
+
+    fn unwritten(&self) -> usize {
+        self.link.unwritten()
+    }
 }

@@ -84,7 +84,12 @@ impl LiveTemplate {
     /// then it stops accepting, closes the runtime's live connections
     /// ([`shutdown`](Self::shutdown)), lets requests under way finish for
     /// the [grace period](Timeouts::shutdown_grace), closes whatever is
-    /// still open, logs `shut down cleanly` and returns `Ok`.
+    /// still open, waits (within the grace) for the cancelled background
+    /// tasks and the kept tabs of [resumable connections](crate::Builder::resume_grace)
+    /// to end and for the store to write the persisted fields it queued
+    /// ([`Store::unwritten`](crate::Store::unwritten)), logs `shut down
+    /// cleanly: 0 connections, 0 tasks, 0 kept tabs, 0 unsaved field sets
+    /// left` (a warning with the counts if any are left) and returns `Ok`.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -199,6 +204,7 @@ impl Serve {
         }
         drop(listener);
         tracing::info!(grace = ?timeouts.shutdown_grace, "shutting down");
+        let ends_by = tokio::time::Instant::now() + timeouts.shutdown_grace;
         live.shutdown();
         draining.cancel();
         connections.close();
@@ -213,8 +219,68 @@ impl Serve {
             cut.cancel();
             connections.wait().await;
         }
-        tracing::info!("shut down cleanly");
+        let left = Left::wait(&live, ends_by).await;
+        if left.is_none() {
+            tracing::info!("shut down cleanly: {left}");
+        } else {
+            tracing::warn!("shut down with work cut off: {left}");
+        }
         Ok(())
+    }
+}
+
+/// What the runtime still had when the server stopped: its live
+/// connections, their background tasks, the dropped tabs kept for
+/// resuming, and the persisted fields its store had not written yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Left {
+    connections: i64,
+    tasks: i64,
+    kept: i64,
+    unsaved: usize,
+}
+
+impl Left {
+    fn now(live: &LiveTemplate) -> Left {
+        let metrics = live.metrics();
+        Left {
+            connections: metrics.connections(),
+            tasks: metrics.tasks(),
+            kept: metrics.parked(),
+            unsaved: live.inner.store.unwritten(),
+        }
+    }
+
+    fn is_none(self) -> bool {
+        self.connections <= 0 && self.tasks <= 0 && self.kept <= 0 && self.unsaved == 0
+    }
+
+    /// Cancelled tasks and kept tabs end on their own tasks, a moment
+    /// after the connections, and a store may still be writing the fields
+    /// they saved last: waits for them until `deadline` (the end of the
+    /// grace period, or a moment from now if that has passed).
+    async fn wait(live: &LiveTemplate, deadline: tokio::time::Instant) -> Left {
+        let deadline = deadline.max(tokio::time::Instant::now() + Duration::from_millis(100));
+        loop {
+            let left = Left::now(live);
+            if left.is_none() || tokio::time::Instant::now() >= deadline {
+                return left;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl std::fmt::Display for Left {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} connections, {} tasks, {} kept tabs, {} unsaved field sets left",
+            self.connections.max(0),
+            self.tasks.max(0),
+            self.kept.max(0),
+            self.unsaved
+        )
     }
 }
 
