@@ -27,7 +27,13 @@
       body: JSON.stringify(body),
     });
 
-  const here = () => location.pathname + location.search;
+  // The page's address without the live connection's tab token (`lvt_tab`,
+  // in the address bar only until the stock client has read it).
+  const here = () => {
+    const url = new URL(location.href);
+    url.searchParams.delete("lvt_tab");
+    return url.pathname + url.search;
+  };
 
   function addBar() {
     const style = document.createElement("style");
