@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { before, after } from "node:test";
@@ -123,4 +124,52 @@ export function galleryAndBrowser() {
     await env.gallery?.stop();
   });
   return env;
+}
+
+/** A free loopback port. */
+export async function freePort() {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/** Whether something accepts connections on the port. */
+export const accepting = (port) =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+
+/** Starts redis-server on `port` and resolves once it accepts connections. */
+export async function startRedis(port) {
+  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  proc.on("error", (e) => console.error(`redis-server: ${e.message} (run scripts/setup --test)`));
+  await eventually(() => accepting(port), 10_000, `redis-server on port ${port}`);
+  return {
+    async kill() {
+      if (proc.exitCode !== null) return;
+      proc.kill("SIGKILL");
+      await once(proc, "exit");
+    },
+  };
+}
+
+/** The list operations of a frame's tree, wherever its loops are. */
+export function listOps(frame) {
+  const ops = [];
+  const walk = (node) => {
+    if (Array.isArray(node)) {
+      if (node.length && node.every((op) => Array.isArray(op) && typeof op[0] === "string")) ops.push(...node);
+      return;
+    }
+    if (node && typeof node === "object") Object.values(node).forEach(walk);
+  };
+  walk(frame.tree);
+  return ops;
 }

@@ -3,7 +3,7 @@
 // `a`, `p`, `o`), applied by the stock client to the rows they name.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { galleryAndBrowser, waitConnected } from "./harness.mjs";
+import { galleryAndBrowser, waitConnected, listOps } from "./harness.mjs";
 
 const env = galleryAndBrowser();
 
@@ -52,20 +52,6 @@ async function open(path) {
   // The live region: the page around it shows the template's source too.
   const live = page.locator("[data-lvt-id]");
   return { page, live, errors, received, sent, replyTo };
-}
-
-/** The list operations of a frame's tree, wherever its loops are. */
-function listOps(frame) {
-  const ops = [];
-  const walk = (node) => {
-    if (Array.isArray(node)) {
-      if (node.length && node.every((op) => Array.isArray(op) && typeof op[0] === "string")) ops.push(...node);
-      return;
-    }
-    if (node && typeof node === "object") Object.values(node).forEach(walk);
-  };
-  walk(frame.tree);
-  return ops;
 }
 
 /** The texts of the rows of `selector`, trimmed. */

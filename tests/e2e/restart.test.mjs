@@ -10,48 +10,12 @@
 // in the process's memory, and a restart loses it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
-import { startGallery, launchBrowser, eventually, waitConnected } from "./harness.mjs";
+import { startGallery, launchBrowser, eventually, waitConnected, freePort, startRedis } from "./harness.mjs";
 
 const PAGE = "/realtime/cross-tab";
 /** The gallery's shutdown grace here, in seconds: the bound on its exit. */
 const GRACE = 5;
-
-/** A free loopback port. */
-async function freePort() {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-/** Whether something accepts connections on the port. */
-const accepting = (port) =>
-  new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-  });
-
-/** Starts redis-server on `port` and resolves once it accepts connections. */
-async function startRedis(port) {
-  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-  proc.on("error", (e) => console.error(`redis-server: ${e.message} (run scripts/setup --test)`));
-  await eventually(() => accepting(port), 10_000, `redis-server on port ${port}`);
-  return {
-    async kill() {
-      if (proc.exitCode !== null) return;
-      proc.kill("SIGKILL");
-      await once(proc, "exit");
-    },
-  };
-}
 
 /** Starts a gallery on `addr` sharing `redisUrl`; collects its log. */
 async function gallery(addr, redisUrl) {

@@ -5,7 +5,7 @@
 // client fetches the page and reconnects) all show the same state.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { eventually, galleryAndBrowser, waitConnected } from "./harness.mjs";
+import { eventually, galleryAndBrowser, waitConnected, listOps } from "./harness.mjs";
 
 const env = galleryAndBrowser();
 
@@ -55,20 +55,6 @@ async function step(page, sockets, direction) {
   const before = sockets();
   await (direction === "back" ? page.goBack() : page.goForward());
   await eventually(() => sockets() > before, 5000, `a new socket after going ${direction}`);
-}
-
-/** The list operations of a frame's tree, wherever its loops are. */
-function listOps(frame) {
-  const ops = [];
-  const walk = (node) => {
-    if (Array.isArray(node)) {
-      if (node.length && node.every((op) => Array.isArray(op) && typeof op[0] === "string")) ops.push(...node);
-      return;
-    }
-    if (node && typeof node === "object") Object.values(node).forEach(walk);
-  };
-  walk(frame.tree);
-  return ops;
 }
 
 /** The texts of `selector` in the live region, spaces folded. */
