@@ -47,6 +47,19 @@ fn set_cookies(response: &HttpResponse) -> Vec<&str> {
         .collect()
 }
 
+/// A page load of `path` that sends exactly `cookies`.
+async fn get_with_cookies(server: &TestServer, path: &str, cookies: &str) -> HttpResponse {
+    server
+        .request(
+            "GET",
+            path,
+            &[("accept", "text/html"), ("cookie", cookies)],
+            "",
+        )
+        .await
+        .unwrap()
+}
+
 fn flash_cookie(response: &HttpResponse) -> Option<&str> {
     set_cookies(response)
         .into_iter()
@@ -109,15 +122,7 @@ async fn the_cookie_is_what_carries_the_flash() {
         .unwrap();
     let session = browser.cookie("livetemplate-id").unwrap().to_string();
     let header = format!("livetemplate-id={session}");
-    let page = server
-        .request(
-            "GET",
-            "/notes",
-            &[("accept", "text/html"), ("cookie", &header)],
-            "",
-        )
-        .await
-        .unwrap();
+    let page = get_with_cookies(&server, "/notes", &header).await;
     assert!(page.body.contains("Saved: 1"), "{}", page.body);
     assert!(!page.body.contains("Tea"), "{}", page.body);
 }
@@ -141,30 +146,14 @@ async fn a_flash_cookie_from_another_group_or_page_shows_nothing() {
         .unwrap();
     let ben_id = ben.cookie("livetemplate-id").unwrap().to_string();
     let header = format!("livetemplate-id={ben_id}; {cookie}");
-    let page = server
-        .request(
-            "GET",
-            "/notes",
-            &[("accept", "text/html"), ("cookie", &header)],
-            "",
-        )
-        .await
-        .unwrap();
+    let page = get_with_cookies(&server, "/notes", &header).await;
     assert!(!page.body.contains("Mine"), "{}", page.body);
     assert!(flash_cookie(&page).is_some(), "the bad cookie is cleared");
 
     // Ann's own cookie on another page: signed for /notes only.
     let ann_id = ann.cookie("livetemplate-id").unwrap().to_string();
     let header = format!("livetemplate-id={ann_id}; {cookie}");
-    let other = server
-        .request(
-            "GET",
-            "/other",
-            &[("accept", "text/html"), ("cookie", &header)],
-            "",
-        )
-        .await
-        .unwrap();
+    let other = get_with_cookies(&server, "/other", &header).await;
     assert!(!other.body.contains("Mine"), "{}", other.body);
 }
 
