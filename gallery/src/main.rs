@@ -4,6 +4,8 @@
 //! cargo run -p gallery -- --addr 127.0.0.1:8420
 //! # one of several instances sharing sessions:
 //! cargo run -p gallery -- --addr 127.0.0.1:8421 --redis-url redis://127.0.0.1:6379 --instance-name a
+//! # over a Redis Cluster (any of its nodes, comma-separated):
+//! cargo run -p gallery -- --redis-url redis://10.0.0.1:7001,redis://10.0.0.2:7002 --instance-name b
 //! ```
 
 use std::time::Duration;
@@ -18,7 +20,8 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8420")]
     addr: String,
     /// Share sessions with other instances through this Redis
-    /// (`redis://host:port`); without it, this instance runs alone.
+    /// (`redis://host:port`), or through a Redis Cluster given as several
+    /// comma-separated node URLs; without it, this instance runs alone.
     #[arg(long, env = "REDIS_URL")]
     redis_url: Option<String>,
     /// This instance's name among the others (default: generated).

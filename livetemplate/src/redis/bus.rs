@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::Client;
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::{Client, PushKind, Value};
 use futures_util::StreamExt;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use super::link::{Link, CHANNEL};
-use super::Redis;
+use super::{Nodes, Redis, TIMEOUT};
 use crate::cluster::{Bus, BusEvent, HEARTBEAT};
 
 /// With no message for this long (the cluster's own heartbeats echo back
@@ -23,7 +24,7 @@ const SILENCE: Duration = Duration::from_secs(3 * HEARTBEAT.as_secs());
 /// after Redis comes back (retrying every 50 ms to 1 s), saying
 /// [`BusEvent::Disconnected`] and [`BusEvent::Connected`].
 pub struct RedisBus {
-    client: Client,
+    nodes: Nodes,
     link: Arc<Link>,
     shown: String,
     runtime: Handle,
@@ -40,7 +41,7 @@ impl std::fmt::Debug for RedisBus {
 impl RedisBus {
     pub(super) fn new(redis: &Redis) -> RedisBus {
         RedisBus {
-            client: redis.client.clone(),
+            nodes: redis.nodes.clone(),
             link: redis.link.clone(),
             shown: redis.shown.clone(),
             runtime: redis.runtime.clone(),
@@ -50,15 +51,23 @@ impl RedisBus {
 
 impl Bus for RedisBus {
     fn publish(&self, message: Vec<u8>) {
-        self.link.publish(message);
+        self.link.publish(CHANNEL.into(), message);
     }
 
     fn listen(&self, events: mpsc::UnboundedSender<BusEvent>) {
-        self.runtime.spawn(subscribe(self.client.clone(), events));
+        match &self.nodes {
+            Nodes::Single(client) => self.runtime.spawn(subscribe(client.clone(), events)),
+            Nodes::Cluster(nodes) => self.runtime.spawn(subscribe_cluster(nodes.clone(), events)),
+        };
     }
 
     fn describe(&self) -> String {
-        format!("redis {} channel {CHANNEL}", self.shown)
+        match &self.nodes {
+            Nodes::Single(_) => format!("redis {} channel {CHANNEL}", self.shown),
+            Nodes::Cluster(_) => {
+                format!("redis cluster {} sharded channel {CHANNEL}", self.shown)
+            }
+        }
     }
 }
 
@@ -100,6 +109,72 @@ async fn subscribe(client: Client, events: mpsc::UnboundedSender<BusEvent>) {
                     }
                 }
             }
+            Err(e) => tracing::debug!(error = %e, "connecting to Redis failed"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// [`subscribe`] on a Redis Cluster: the sharded channel, through a cluster
+/// connection of its own speaking RESP3 (pushes arrive on a queue).
+async fn subscribe_cluster(nodes: Vec<String>, events: mpsc::UnboundedSender<BusEvent>) {
+    let mut backoff = Duration::from_millis(50);
+    while !events.is_closed() {
+        let (pushes_tx, mut pushes) = mpsc::unbounded_channel();
+        let client = ClusterClientBuilder::new(nodes.clone())
+            .use_protocol(::redis::ProtocolVersion::RESP3)
+            .push_sender(pushes_tx)
+            .connection_timeout(TIMEOUT)
+            .response_timeout(TIMEOUT)
+            .retries(1)
+            .build();
+        let connection = match client {
+            Ok(client) => client.get_async_connection().await,
+            Err(e) => Err(e),
+        };
+        match connection {
+            // Keep the connection: dropping it would end the subscription.
+            Ok(mut connection) => match connection.ssubscribe(CHANNEL).await {
+                Err(e) => tracing::debug!(error = %e, "subscribing to Redis failed"),
+                Ok(()) => {
+                    backoff = Duration::from_millis(50);
+                    if events.send(BusEvent::Connected).is_err() {
+                        return;
+                    }
+                    loop {
+                        let push = match tokio::time::timeout(SILENCE, pushes.recv()).await {
+                            Ok(Some(push)) => push,
+                            Ok(None) => break,
+                            Err(_) => {
+                                tracing::warn!(
+                                    "no message from Redis for {SILENCE:?}; resubscribing"
+                                );
+                                break;
+                            }
+                        };
+                        match push.kind {
+                            PushKind::SMessage => {
+                                let Some(Value::BulkString(bytes)) = push.data.into_iter().nth(1)
+                                else {
+                                    continue;
+                                };
+                                if events.send(BusEvent::Message(bytes)).is_err() {
+                                    return;
+                                }
+                            }
+                            PushKind::Disconnection => {
+                                tracing::warn!("a Redis Cluster node went away; resubscribing");
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if events.send(BusEvent::Disconnected).is_err() {
+                        return;
+                    }
+                }
+            },
             Err(e) => tracing::debug!(error = %e, "connecting to Redis failed"),
         }
         tokio::time::sleep(backoff).await;

@@ -3,19 +3,26 @@
 //! One queue keeps order across the two: a page's saved fields are written
 //! before the `sync` published after them, so an instance that hears the
 //! sync and reads the fields gets the new ones.
+//!
+//! On a Redis Cluster a pipeline may only touch one slot, so a batch is
+//! written as: every save (each to its key's master, all at once), then,
+//! once they are written, the messages, one pipeline per channel (a
+//! channel's messages stay in order; channels are independent).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
+use futures_util::future::join_all;
 use tokio::sync::mpsc;
+
+use super::Commands;
 
 use crate::lock::lock;
 use crate::store::Fields;
 
 /// The channel every instance publishes to and listens on.
-pub(super) const CHANNEL: &str = "lvt:bus";
+pub(crate) const CHANNEL: &str = "lvt:bus";
 /// Store keys are this and the runtime's key (page and session group).
 pub(super) const STORE_PREFIX: &str = "lvt:store:";
 /// Commands sent in one round trip, at most.
@@ -24,7 +31,8 @@ const BATCH: usize = 256;
 const RETRY: Duration = Duration::from_millis(250);
 
 enum Op {
-    Publish(Vec<u8>),
+    /// Send a message on a channel.
+    Publish(Arc<str>, Vec<u8>),
     /// Write the fields waiting under this key.
     Save(String),
 }
@@ -44,16 +52,16 @@ type Unsaved = (Fields, Duration);
 impl Link {
     /// Starts the writer on the current Tokio runtime; it ends when the
     /// link is dropped.
-    pub(super) fn start(commands: ConnectionManager) -> Link {
+    pub(super) fn start(commands: Commands) -> Link {
         let (queue, ops) = mpsc::unbounded_channel();
         let unsaved = Arc::new(Mutex::new(HashMap::new()));
         tokio::spawn(write(commands, ops, unsaved.clone()));
         Link { queue, unsaved }
     }
 
-    pub(super) fn publish(&self, message: Vec<u8>) {
+    pub(super) fn publish(&self, channel: Arc<str>, message: Vec<u8>) {
         // Fails only once the writer ended with the runtime.
-        let _ = self.queue.send(Op::Publish(message));
+        let _ = self.queue.send(Op::Publish(channel, message));
     }
 
     pub(super) fn save(&self, key: &str, fields: Fields, expiry: Duration) {
@@ -78,7 +86,7 @@ impl Link {
 /// that fails is dropped (the receivers notice the gap in the numbering);
 /// saved fields that fail are written again, before anything newer.
 async fn write(
-    mut commands: ConnectionManager,
+    mut commands: Commands,
     mut ops: mpsc::UnboundedReceiver<Op>,
     unsaved: Arc<Mutex<HashMap<String, Unsaved>>>,
 ) {
@@ -94,53 +102,113 @@ async fn write(
         } else if ops.recv_many(&mut batch, BATCH).await == 0 {
             return;
         }
-        let mut pipe = ::redis::pipe();
-        let mut written: Vec<(String, Unsaved)> = Vec::new();
+        let mut saves: Vec<(String, Unsaved)> = Vec::new();
+        let mut messages: Vec<(Arc<str>, Vec<u8>)> = Vec::new();
         {
             let waiting = lock(&unsaved);
-            let mut set = |key: &String, pipe: &mut ::redis::Pipeline| {
-                if written.iter().any(|(k, _)| k == key) {
+            let mut take = |key: &String| {
+                if saves.iter().any(|(k, _)| k == key) {
                     return;
                 }
-                if let Some((fields, expiry)) = waiting.get(key) {
-                    let json = serde_json::Value::Object(fields.clone()).to_string();
-                    pipe.cmd("SET")
-                        .arg(format!("{STORE_PREFIX}{key}"))
-                        .arg(json)
-                        .arg("EX")
-                        .arg(expiry.as_secs().max(1))
-                        .ignore();
-                    written.push((key.clone(), (fields.clone(), *expiry)));
+                if let Some(fields) = waiting.get(key) {
+                    saves.push((key.clone(), fields.clone()));
                 }
             };
             if failed {
                 for key in waiting.keys() {
-                    set(key, &mut pipe);
+                    take(key);
                 }
             }
             for op in batch.drain(..) {
                 match op {
-                    Op::Save(key) => set(&key, &mut pipe),
-                    Op::Publish(message) => {
-                        pipe.cmd("PUBLISH").arg(CHANNEL).arg(message).ignore();
-                    }
+                    Op::Save(key) => take(&key),
+                    Op::Publish(channel, message) => messages.push((channel, message)),
                 }
             }
         }
-        match pipe.query_async::<()>(&mut commands).await {
-            Ok(()) => {
-                let mut waiting = lock(&unsaved);
-                for (key, fields) in written {
-                    if waiting.get(&key) == Some(&fields) {
-                        waiting.remove(&key);
+        let written = match &mut commands {
+            Commands::Single(_) => {
+                let mut pipe = ::redis::pipe();
+                for (key, fields) in &saves {
+                    pipe.add_command(set(key, fields)).ignore();
+                }
+                for (channel, message) in &messages {
+                    pipe.cmd("PUBLISH").arg(&**channel).arg(message).ignore();
+                }
+                match pipe.query_async::<()>(&mut commands).await {
+                    Ok(()) => saves,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "writing to Redis failed");
+                        Vec::new()
                     }
                 }
-                failed = false;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "writing to Redis failed");
-                failed = !lock(&unsaved).is_empty();
+            Commands::Cluster(_) => write_to_cluster(&commands, saves, messages).await,
+        };
+        let mut waiting = lock(&unsaved);
+        for (key, fields) in written {
+            if waiting.get(&key) == Some(&fields) {
+                waiting.remove(&key);
             }
+        }
+        failed = !waiting.is_empty();
+    }
+}
+
+/// The command writing `fields` under `key`, with its idle expiry.
+fn set(key: &str, (fields, expiry): &Unsaved) -> ::redis::Cmd {
+    let json = serde_json::Value::Object(fields.clone()).to_string();
+    let mut cmd = ::redis::cmd("SET");
+    cmd.arg(format!("{STORE_PREFIX}{key}"))
+        .arg(json)
+        .arg("EX")
+        .arg(expiry.as_secs().max(1));
+    cmd
+}
+
+/// Writes a batch to a Redis Cluster (see the module doc); returns the
+/// saves that were written.
+async fn write_to_cluster(
+    commands: &Commands,
+    saves: Vec<(String, Unsaved)>,
+    messages: Vec<(Arc<str>, Vec<u8>)>,
+) -> Vec<(String, Unsaved)> {
+    let results = join_all(saves.iter().map(|(key, fields)| {
+        let mut commands = commands.clone();
+        let cmd = set(key, fields);
+        async move { cmd.query_async::<()>(&mut commands).await }
+    }))
+    .await;
+    let mut written = Vec::with_capacity(saves.len());
+    for (save, result) in saves.into_iter().zip(results) {
+        match result {
+            Ok(()) => written.push(save),
+            Err(e) => tracing::warn!(error = %e, "writing to Redis failed"),
         }
     }
+    let mut by_channel: Vec<(Arc<str>, ::redis::Pipeline)> = Vec::new();
+    for (channel, message) in messages {
+        let at = match by_channel.iter().position(|(c, _)| *c == channel) {
+            Some(at) => at,
+            None => {
+                by_channel.push((channel.clone(), ::redis::pipe()));
+                by_channel.len() - 1
+            }
+        };
+        by_channel[at]
+            .1
+            .cmd("SPUBLISH")
+            .arg(&*channel)
+            .arg(message)
+            .ignore();
+    }
+    let results = join_all(by_channel.into_iter().map(|(_, pipe)| {
+        let mut commands = commands.clone();
+        async move { pipe.query_async::<()>(&mut commands).await }
+    }))
+    .await;
+    for e in results.into_iter().filter_map(Result::err) {
+        tracing::warn!(error = %e, "publishing to Redis failed");
+    }
+    written
 }

@@ -3,6 +3,12 @@
 //! [`Store`](crate::Store) for persisted fields, so a reconnect to another
 //! instance (or a restarted one) restores them.
 //!
+//! One URL is one Redis server; several, comma-separated, are the nodes of
+//! a Redis Cluster (any of them will do to find the rest), e.g.
+//! `redis://10.0.0.1:7001,redis://10.0.0.2:7002`. On a cluster the bus
+//! uses sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7+), so a channel
+//! lives on the one master that owns its slot.
+//!
 //! ```no_run
 //! use livetemplate::{redis::Redis, LiveTemplate, Templates};
 //! # async fn run() -> Result<(), livetemplate::redis::RedisError> {
@@ -25,18 +31,21 @@ pub use store::RedisStore;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::Client;
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::{Client, Cmd, Pipeline, RedisFuture, Value};
 use tokio::runtime::Handle;
 
 /// How long a command or a connection attempt may take before it counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A connection to one Redis server, shared by its bus and store.
+/// A connection to one Redis server or to a Redis Cluster, shared by its
+/// bus and store.
 #[derive(Clone)]
 pub struct Redis {
-    client: Client,
-    commands: ConnectionManager,
+    nodes: Nodes,
+    commands: Commands,
     link: Arc<link::Link>,
     /// The URL without its password, for status pages and logs.
     shown: String,
@@ -67,6 +76,51 @@ pub enum RedisError {
     },
 }
 
+/// Where Redis is.
+#[derive(Clone)]
+pub(crate) enum Nodes {
+    /// One server.
+    Single(Client),
+    /// The nodes of a Redis Cluster given in the URL.
+    Cluster(Vec<String>),
+}
+
+/// A connection for commands, to one server or to a cluster (which routes
+/// each command to the node owning its key's slot).
+#[derive(Clone)]
+pub(crate) enum Commands {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Commands {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Commands::Single(c) => c.req_packed_command(cmd),
+            Commands::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Commands::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Commands::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Commands::Single(c) => c.get_db(),
+            Commands::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Redis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Redis")
@@ -76,10 +130,20 @@ impl std::fmt::Debug for Redis {
 }
 
 impl Redis {
-    /// Connects to the server at `url` (`redis://[:password@]host:port[/db]`)
-    /// and checks that it answers. Must run inside a Tokio runtime, whose
-    /// tasks then carry the bus and the store's writes.
+    /// Connects to the server at `url` (`redis://[:password@]host:port[/db]`),
+    /// or to a Redis Cluster when `url` lists several nodes separated by
+    /// commas, and checks that it answers. Must run inside a Tokio runtime,
+    /// whose tasks then carry the bus and the store's writes.
     pub async fn connect(url: &str) -> Result<Redis, RedisError> {
+        let urls: Vec<&str> = url
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.len() > 1 {
+            return Redis::connect_cluster(&urls).await;
+        }
+        let url = urls.first().copied().unwrap_or(url);
         let shown = without_password(url);
         let client = Client::open(url).map_err(|source| RedisError::Url {
             url: shown.clone(),
@@ -101,13 +165,55 @@ impl Redis {
             .query_async::<()>(&mut commands)
             .await
             .map_err(unreachable)?;
+        let commands = Commands::Single(commands);
         Ok(Redis {
-            client,
+            nodes: Nodes::Single(client),
             link: Arc::new(link::Link::start(commands.clone())),
             commands,
             shown,
             runtime: Handle::current(),
         })
+    }
+
+    /// Connects to the Redis Cluster that `urls` are nodes of.
+    async fn connect_cluster(urls: &[&str]) -> Result<Redis, RedisError> {
+        let shown = urls
+            .iter()
+            .map(|u| without_password(u))
+            .collect::<Vec<_>>()
+            .join(",");
+        let nodes: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+        let client = ClusterClientBuilder::new(nodes.clone())
+            .connection_timeout(TIMEOUT)
+            .response_timeout(TIMEOUT)
+            .retries(1)
+            .build()
+            .map_err(|source| RedisError::Url {
+                url: shown.clone(),
+                source,
+            })?;
+        let unreachable = |source: ::redis::RedisError| RedisError::Unreachable {
+            url: shown.clone(),
+            source,
+        };
+        let mut commands = client.get_async_connection().await.map_err(unreachable)?;
+        ::redis::cmd("PING")
+            .query_async::<()>(&mut commands)
+            .await
+            .map_err(unreachable)?;
+        let commands = Commands::Cluster(commands);
+        Ok(Redis {
+            nodes: Nodes::Cluster(nodes),
+            link: Arc::new(link::Link::start(commands.clone())),
+            commands,
+            shown,
+            runtime: Handle::current(),
+        })
+    }
+
+    /// Whether this is a Redis Cluster (several URLs were given).
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.nodes, Nodes::Cluster(_))
     }
 
     /// A bus over the channel `lvt:bus`, for [`Builder::bus`](crate::Builder::bus).
@@ -144,7 +250,7 @@ impl Redis {
         Ok(secret.into_bytes())
     }
 
-    /// The server's URL without its password.
+    /// The server's URL (or the cluster's, comma-separated) without passwords.
     pub fn url(&self) -> &str {
         &self.shown
     }

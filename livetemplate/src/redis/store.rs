@@ -3,10 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::redis::aio::ConnectionManager;
-
 use super::link::{Link, STORE_PREFIX};
-use super::Redis;
+use super::{Commands, Redis};
 use crate::store::{Load, Store, StoreError};
 use crate::Fields;
 
@@ -23,7 +21,7 @@ use crate::Fields;
 /// fail while Redis is away (the page then says so instead of mounting
 /// defaults over saved fields).
 pub struct RedisStore {
-    commands: ConnectionManager,
+    commands: Commands,
     link: Arc<Link>,
     idle_expiry: Duration,
 }
