@@ -163,6 +163,24 @@ async fn on_a_cluster_triggers_topics_and_persisted_fields_cross_instances() {
     })
     .await;
     assert!(took < Duration::from_secs(1), "took {took:?}");
+
+    // What crossed the bus shows in /metrics and the cluster status.
+    for instance in [a, b] {
+        let metrics = instance.live.metrics();
+        assert!(metrics.bus_published() > 0 && metrics.bus_received() > 0);
+        let text = metrics.render_prometheus();
+        let published = format!(
+            "livetemplate_bus_published_total {}",
+            metrics.bus_published()
+        );
+        assert!(text.contains(&published), "{text}");
+        assert!(text.contains("livetemplate_bus_received_total "), "{text}");
+        let status = instance.live.sessions().cluster();
+        assert!(
+            status.subscriptions.iter().any(|c| c == "lvt:bus"),
+            "{status:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,8 @@ pub trait Bus: Send + Sync + 'static {
     fn listen(&self, events: mpsc::UnboundedSender<BusEvent>);
     /// Where the bus goes, for status pages and logs (no secrets).
     fn describe(&self) -> String;
+    /// The channels this instance listens on, for status pages.
+    fn channels(&self) -> Vec<String>;
 }
 
 /// What a [`Bus`] tells its listener.

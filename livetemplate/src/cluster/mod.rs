@@ -36,6 +36,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::lock::lock;
+use crate::metrics::Metrics;
 use message::{Body, DecodeError, Envelope};
 use peers::{Heard, Peers};
 
@@ -74,6 +75,8 @@ pub(crate) struct Cluster {
     dirty_notify: Notify,
     resyncs: AtomicU64,
     gaps: AtomicU64,
+    /// Counts the messages sent and heard.
+    metrics: Arc<Metrics>,
 }
 
 /// How this instance sees the cluster; see [`Sessions::cluster`](crate::Sessions::cluster).
@@ -92,6 +95,8 @@ pub struct ClusterStatus {
     pub resyncs: u64,
     /// Messages from other instances known to be lost.
     pub gaps: u64,
+    /// The bus channels this instance listens on.
+    pub subscriptions: Vec<String>,
 }
 
 impl ClusterStatus {
@@ -104,12 +109,13 @@ impl ClusterStatus {
             peers: Vec::new(),
             resyncs: 0,
             gaps: 0,
+            subscriptions: Vec::new(),
         }
     }
 }
 
 impl Cluster {
-    pub(crate) fn new(me: Arc<str>, bus: Arc<dyn Bus>) -> Cluster {
+    pub(crate) fn new(me: Arc<str>, bus: Arc<dyn Bus>, metrics: Arc<Metrics>) -> Cluster {
         Cluster {
             me,
             epoch: u64::from_le_bytes(crate::random::bytes()),
@@ -122,6 +128,7 @@ impl Cluster {
             dirty_notify: Notify::new(),
             resyncs: AtomicU64::new(0),
             gaps: AtomicU64::new(0),
+            metrics,
         }
     }
 
@@ -191,6 +198,7 @@ impl Cluster {
         }
         let envelope = Envelope::new(self.me.clone(), self.epoch, *seq, body);
         self.bus.publish(envelope.encode());
+        self.metrics.bus_sent();
     }
 
     /// Runs a push on the other instances' connections.
@@ -226,6 +234,7 @@ impl Cluster {
             peers: lock(&self.peers).status(Instant::now()),
             resyncs: self.resyncs.load(Ordering::Relaxed),
             gaps: self.gaps.load(Ordering::Relaxed),
+            subscriptions: self.bus.channels(),
         }
     }
 
@@ -250,7 +259,10 @@ impl Cluster {
                     tracing::warn!("bus link lost; serving this instance's connections alone");
                 }
             }
-            BusEvent::Message(bytes) => self.receive(local, &bytes),
+            BusEvent::Message(bytes) => {
+                self.metrics.bus_heard();
+                self.receive(local, &bytes);
+            }
         }
     }
 

@@ -24,6 +24,9 @@ pub struct Metrics {
     parked: AtomicI64,
     parked_bytes: AtomicI64,
     resumes: AtomicU64,
+    /// Messages this instance published to / received from the cluster's bus.
+    bus_published: AtomicU64,
+    bus_received: AtomicU64,
     /// From a client's frame read to the reply written to its socket.
     answers: Histogram,
 }
@@ -86,6 +89,26 @@ impl Metrics {
     /// view back.
     pub fn resumes(&self) -> u64 {
         self.resumes.load(Ordering::Relaxed)
+    }
+
+    /// Messages this instance published to the cluster's bus (pushes,
+    /// presence, heartbeats); 0 without a bus.
+    pub fn bus_published(&self) -> u64 {
+        self.bus_published.load(Ordering::Relaxed)
+    }
+
+    /// Messages this instance received from the cluster's bus, its own
+    /// echoed back included; 0 without a bus.
+    pub fn bus_received(&self) -> u64 {
+        self.bus_received.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn bus_sent(&self) {
+        self.bus_published.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn bus_heard(&self) {
+        self.bus_received.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn parked_changed(&self, views: i64, bytes: i64) {
@@ -154,7 +177,7 @@ impl Metrics {
     /// The gauges and counters in Prometheus text exposition format.
     pub fn render_prometheus(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &str, i64); 9] = [
+        let rows: [(&str, &str, &str, i64); 11] = [
             (
                 "livetemplate_connections",
                 "gauge",
@@ -208,6 +231,18 @@ impl Metrics {
                 "counter",
                 "Tabs that came back within their grace period to their own view.",
                 self.resumes() as i64,
+            ),
+            (
+                "livetemplate_bus_published_total",
+                "counter",
+                "Messages this instance published to the bus between instances.",
+                self.bus_published() as i64,
+            ),
+            (
+                "livetemplate_bus_received_total",
+                "counter",
+                "Messages this instance received from the bus between instances (its own echoes included).",
+                self.bus_received() as i64,
             ),
         ];
         for (name, kind, help, value) in rows {

@@ -61,6 +61,10 @@ impl Bus for RedisBus {
         };
     }
 
+    fn channels(&self) -> Vec<String> {
+        vec![CHANNEL.to_string()]
+    }
+
     fn describe(&self) -> String {
         match &self.nodes {
             Nodes::Single(_) => format!("redis {} channel {CHANNEL}", self.shown),

@@ -251,7 +251,8 @@ impl LiveTemplate {
             let quotas = crate::session::Quotas::new(shared.task_limits);
             let registry = Arc::new(Registry::with_quotas(shared.instance.clone(), quotas));
             if let Some(bus) = &shared.bus {
-                let cluster = Cluster::new(shared.instance.clone(), bus.clone());
+                let cluster =
+                    Cluster::new(shared.instance.clone(), bus.clone(), shared.metrics.clone());
                 registry.join(Arc::new(cluster), shared.shutdown.clone());
             }
             registry

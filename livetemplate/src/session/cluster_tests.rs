@@ -37,12 +37,15 @@ impl Bus for LossyBus {
     fn describe(&self) -> String {
         "lossy".into()
     }
+    fn channels(&self) -> Vec<String> {
+        vec!["all".into()]
+    }
 }
 
 fn instance(name: &str, bus: &LossyBus) -> Arc<Registry> {
     let registry = Arc::new(Registry::new(name.into()));
     registry.add_page("p", Arc::new(|action| action == "ping"));
-    let cluster = Cluster::new(name.into(), Arc::new(bus.clone()));
+    let cluster = Cluster::new(name.into(), Arc::new(bus.clone()), Default::default());
     registry.join(Arc::new(cluster), CancellationToken::new());
     registry
 }
