@@ -16,8 +16,11 @@ pub trait Bus: Send + Sync + 'static {
     fn listen(&self, events: mpsc::UnboundedSender<BusEvent>);
     /// Where the bus goes, for status pages and logs (no secrets).
     fn describe(&self) -> String;
-    /// The channels this instance listens on, for status pages.
-    fn channels(&self) -> Vec<String>;
+    /// The channels this instance listens on, for status pages (none
+    /// named, by default).
+    fn channels(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a [`Bus`] tells its listener.
