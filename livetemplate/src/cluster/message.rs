@@ -11,11 +11,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The version of this message format.
-pub(crate) const FORMAT: u32 = 1;
+/// The version of this message format (2: channels, and numbering per
+/// channel; see [the cluster module](super)).
+pub(crate) const FORMAT: u32 = 2;
 
 /// One message on the bus: who sent it, in which life (`epoch`, new at
-/// every start), and its place in that sender's numbering.
+/// every start), on which channel, and its place in that sender's numbering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Envelope {
     /// The message format ([`FORMAT`]).
@@ -25,10 +26,17 @@ pub(crate) struct Envelope {
     pub from: Arc<str>,
     #[serde(rename = "epoch")]
     pub epoch: u64,
-    /// The sender's count of numbered messages so far; a heartbeat or hello
-    /// repeats it, so a receiver also notices loss at the end of a burst.
+    /// The scope channel it was published on; none for the control channel
+    /// (heartbeats, hellos, presence counts).
+    #[serde(rename = "ch", default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Arc<str>>,
+    /// The sender's count of messages so far, this one included.
     #[serde(rename = "seq")]
     pub seq: u64,
+    /// The `seq` of the sender's previous message on the same channel (0:
+    /// none lately): a receiver that did not hear that one lost it.
+    #[serde(rename = "prev")]
+    pub prev: u64,
     #[serde(rename = "body")]
     pub body: Body,
 }
@@ -120,9 +128,14 @@ pub(crate) enum Body {
         #[serde(rename = "counts")]
         counts: Vec<(Presence, u32)>,
     },
-    /// "Still here"; silence for [`PEER_TIMEOUT`](super::PEER_TIMEOUT) means gone.
+    /// "Still here"; silence for [`PEER_TIMEOUT`](super::PEER_TIMEOUT) means
+    /// gone. `recent`: the last `seq` the sender published on each scope
+    /// channel it used lately, so a listener notices loss at the end of a burst.
     #[serde(rename = "heartbeat")]
-    Heartbeat,
+    Heartbeat {
+        #[serde(rename = "recent", default)]
+        recent: Vec<(Arc<str>, u64)>,
+    },
     /// "I (re)joined": the instance named in `to` (everyone, if none)
     /// answers with a snapshot.
     #[serde(rename = "hello")]
@@ -132,11 +145,27 @@ pub(crate) enum Body {
     },
 }
 
-impl Body {
-    /// Whether the message takes the next number; heartbeats and hellos
-    /// repeat the last one.
-    pub(crate) fn is_numbered(&self) -> bool {
-        !matches!(self, Body::Heartbeat | Body::Hello { .. })
+impl Address {
+    /// The scope whose channel carries pushes to this address.
+    pub(crate) fn scope(&self) -> Scope {
+        match self.clone() {
+            Address::Page { group, .. } | Address::Group { group } => Scope::Group(group),
+            Address::User { user } => Scope::User(user),
+            Address::Topic { topic } => Scope::Topic(topic),
+        }
+    }
+}
+
+impl Scope {
+    /// The bus channel of this scope: instances with connections in the
+    /// scope listen on it.
+    pub(crate) fn channel(&self) -> Arc<str> {
+        let (kind, name) = match self {
+            Scope::Group(name) => ("g", name),
+            Scope::User(name) => ("u", name),
+            Scope::Topic(name) => ("t", name),
+        };
+        Arc::from(format!("lvt:{kind}:{name}"))
     }
 }
 
@@ -162,13 +191,15 @@ struct Head {
 }
 
 impl Envelope {
-    /// An envelope of this format.
+    /// An envelope of this format, on the control channel.
     pub(crate) fn new(from: Arc<str>, epoch: u64, seq: u64, body: Body) -> Envelope {
         Envelope {
             format: FORMAT,
             from,
             epoch,
+            channel: None,
             seq,
+            prev: 0,
             body,
         }
     }
@@ -229,14 +260,31 @@ mod tests {
         assert_eq!(Envelope::decode(&presence.encode()).unwrap(), presence);
     }
 
-    /// The bytes of format 1, written out: a change here breaks instances
+    /// The bytes of format 2, written out: a change here breaks instances
     /// of other builds that share the bus, and needs a new format number.
     #[test]
-    fn format_1_is_spelled_as_written() {
-        let text = String::from_utf8(deliver().encode()).unwrap();
+    fn format_2_is_spelled_as_written() {
+        let envelope = Envelope {
+            channel: Some("lvt:g:g".into()),
+            prev: 2,
+            ..deliver()
+        };
+        let text = String::from_utf8(envelope.encode()).unwrap();
         assert_eq!(
             text,
-            r#"{"v":1,"from":"a","epoch":7,"seq":3,"body":{"kind":"deliver","to":{"kind":"page","page":"counter.html","group":"g"},"action":"tick","data":{"n":1}}}"#
+            r#"{"v":2,"from":"a","epoch":7,"ch":"lvt:g:g","seq":3,"prev":2,"body":{"kind":"deliver","to":{"kind":"page","page":"counter.html","group":"g"},"action":"tick","data":{"n":1}}}"#
+        );
+        let beat = Envelope::new(
+            "a".into(),
+            1,
+            4,
+            Body::Heartbeat {
+                recent: vec![("lvt:t:room".into(), 3)],
+            },
+        );
+        assert_eq!(
+            String::from_utf8(beat.encode()).unwrap(),
+            r#"{"v":2,"from":"a","epoch":1,"seq":4,"prev":0,"body":{"kind":"heartbeat","recent":[["lvt:t:room",3]]}}"#
         );
         let sync = Envelope::new(
             "a".into(),
@@ -249,7 +297,7 @@ mod tests {
         );
         assert_eq!(
             String::from_utf8(sync.encode()).unwrap(),
-            r#"{"v":1,"from":"a","epoch":1,"seq":1,"body":{"kind":"sync-tabs","page":"p","group":"g"}}"#
+            r#"{"v":2,"from":"a","epoch":1,"seq":1,"prev":0,"body":{"kind":"sync-tabs","page":"p","group":"g"}}"#
         );
     }
 
@@ -259,10 +307,10 @@ mod tests {
             Envelope::decode(b"hello"),
             Err(DecodeError::Foreign(_))
         ));
-        assert!(Envelope::decode(br#"{"v":1,"from":"a"}"#).is_err());
-        let future = br#"{"v":2,"from":"b","epoch":1,"seq":1,"body":{"kind":"new-thing"}}"#;
+        assert!(Envelope::decode(br#"{"v":2,"from":"a"}"#).is_err());
+        let future = br#"{"v":3,"from":"b","epoch":1,"seq":1,"body":{"kind":"new-thing"}}"#;
         match Envelope::decode(future) {
-            Err(DecodeError::Format { found: 2, from }) => assert_eq!(from, "b"),
+            Err(DecodeError::Format { found: 3, from }) => assert_eq!(from, "b"),
             other => panic!("expected a format error, got {other:?}"),
         }
     }

@@ -1,16 +1,39 @@
 //! Several instances as one: pushes, presence and resyncs over a [`Bus`].
 //!
 //! Each instance delivers to its own connections directly and publishes
-//! the push for the others. So that [`Session::trigger_action`](crate::Session::trigger_action)
+//! the push for the others — on the channel of the push's scope (its
+//! session group, user or topic), which only instances with connections in
+//! that scope listen on. An instance starts listening on a scope's channel
+//! with its first connection there and stops after its last one leaves, so
+//! what it receives grows with what it serves, not with the cluster.
+//!
+//! So that [`Session::trigger_action`](crate::Session::trigger_action)
 //! can say "no live connection" across the cluster, each instance also
-//! publishes how many connections it has per page and scope (group, user,
-//! topic) whenever that changes, and every instance keeps the others' counts.
+//! publishes, on a control channel every instance hears, how many
+//! connections it has per page and scope whenever that changes (only once
+//! it listens on the scope's channel: whoever counts a connection can
+//! reach it), and every instance keeps the others' counts. Heartbeats and
+//! hellos go on the control channel too.
+//!
+//! Loss detection. A listener hears only some of a sender's messages (those
+//! on the channels it listens on), so one running number per sender would
+//! show false gaps. Each message carries the sender's running number
+//! (`seq`) and the number of the sender's previous message *on the same
+//! channel* (`prev`); a listener keeps, per sender and channel, the last
+//! number heard, and a `prev` above it means a message on that channel was
+//! lost. The first message heard from a sender on a channel sets where it
+//! stands (messages before it may predate the subscription). To notice loss
+//! at the end of a burst, each heartbeat lists the last number the sender
+//! used on every scope channel it published on lately (within
+//! [`PEER_TIMEOUT`], and at least [`SETTLE`] ago, so that a message still
+//! on its way through another Redis Cluster shard is not taken for lost).
 //!
 //! Convergence:
 //! - a count change reaches the others one bus hop later (milliseconds);
-//! - a lost message is noticed at the sender's next message or heartbeat
-//!   (at most [`HEARTBEAT`] later): the receiver resyncs its connections
-//!   and asks the sender for a full snapshot;
+//! - a lost push is noticed at the sender's next message on that channel or
+//!   its next heartbeat after [`SETTLE`] (about [`HEARTBEAT`] later): the
+//!   receiver resyncs its connections; a lost control message makes it ask
+//!   the sender for a full snapshot of its counts;
 //! - an instance silent for [`PEER_TIMEOUT`] is forgotten with its counts;
 //! - while this instance's own link is down it forgets nobody (it cannot
 //!   tell) and, when the link returns, resyncs its connections and asks
@@ -25,7 +48,7 @@ pub use peers::PeerStatus;
 
 pub(crate) use message::{Address, Presence, Scope};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -44,6 +67,8 @@ use peers::{Heard, Peers};
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Silence after which an instance counts as gone, with its connections.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long after a push a heartbeat first mentions it (see the module doc).
+pub const SETTLE: Duration = Duration::from_millis(250);
 
 /// What the cluster asks of this instance's own connections; the session
 /// registry answers.
@@ -66,7 +91,9 @@ pub(crate) struct Cluster {
     epoch: u64,
     bus: Arc<dyn Bus>,
     /// Held while publishing, so the bus sees messages in number order.
-    seq: Mutex<u64>,
+    sending: Mutex<Sending>,
+    /// The scope channels this instance listens on.
+    channels: Mutex<HashMap<Arc<str>, Channel>>,
     peers: Mutex<Peers>,
     linked: AtomicBool,
     ever_linked: AtomicBool,
@@ -77,6 +104,25 @@ pub(crate) struct Cluster {
     gaps: AtomicU64,
     /// Counts the messages sent and heard.
     metrics: Arc<Metrics>,
+}
+
+/// This instance's numbering.
+#[derive(Default)]
+struct Sending {
+    /// Messages sent so far.
+    seq: u64,
+    /// Per channel (the control channel under `""`): the last message's
+    /// number, and when it was sent. Pruned after [`PEER_TIMEOUT`].
+    last: HashMap<Arc<str>, (u64, Instant)>,
+}
+
+/// A scope channel this instance listens on.
+struct Channel {
+    /// This instance's pages with connections in the scope.
+    pages: HashSet<Arc<str>>,
+    /// Whether its messages arrive yet; counts in the scope are published
+    /// only then.
+    confirmed: bool,
 }
 
 /// How this instance sees the cluster; see [`Sessions::cluster`](crate::Sessions::cluster).
@@ -120,7 +166,8 @@ impl Cluster {
             me,
             epoch: u64::from_le_bytes(crate::random::bytes()),
             bus,
-            seq: Mutex::new(0),
+            sending: Mutex::new(Sending::default()),
+            channels: Mutex::new(HashMap::new()),
             peers: Mutex::new(Peers::default()),
             linked: AtomicBool::new(false),
             ever_linked: AtomicBool::new(false),
@@ -166,7 +213,8 @@ impl Cluster {
                     return;
                 }
                 if cluster.linked.load(Ordering::Acquire) {
-                    cluster.publish(Body::Heartbeat);
+                    let recent = cluster.recent(Instant::now());
+                    cluster.publish(None, Body::Heartbeat { recent });
                     for gone in lock(&cluster.peers).expire(Instant::now(), PEER_TIMEOUT) {
                         tracing::warn!(instance = %gone, "instance went silent; its connections no longer count");
                     }
@@ -183,42 +231,123 @@ impl Cluster {
                 }
                 // Let a burst of changes (a page of tabs closing) gather.
                 tokio::task::yield_now().await;
-                let counts: Vec<(Presence, u32)> = lock(&cluster.dirty).drain().collect();
+                let counts = cluster.ready_counts();
                 if !counts.is_empty() {
-                    cluster.publish(Body::Presence { counts });
+                    cluster.publish(None, Body::Presence { counts });
                 }
             }
         });
     }
 
-    fn publish(&self, body: Body) {
-        let mut seq = lock(&self.seq);
-        if body.is_numbered() {
-            *seq += 1;
+    /// Publishes `body` on `channel` (`None`: the control channel).
+    fn publish(&self, channel: Option<Arc<str>>, body: Body) {
+        let mut sending = lock(&self.sending);
+        sending.seq += 1;
+        let seq = sending.seq;
+        let key = channel.clone().unwrap_or_else(|| Arc::from(""));
+        let prev = sending
+            .last
+            .insert(key, (seq, Instant::now()))
+            .map_or(0, |(seq, _)| seq);
+        let envelope = Envelope {
+            channel: channel.clone(),
+            prev,
+            ..Envelope::new(self.me.clone(), self.epoch, seq, body)
+        };
+        match channel {
+            Some(channel) => self.bus.publish_on(&channel, envelope.encode()),
+            None => self.bus.publish(envelope.encode()),
         }
-        let envelope = Envelope::new(self.me.clone(), self.epoch, *seq, body);
-        self.bus.publish(envelope.encode());
         self.metrics.bus_sent();
+    }
+
+    /// The scope channels published on within [`PEER_TIMEOUT`] and at least
+    /// [`SETTLE`] ago, with their last numbers; forgets older ones.
+    fn recent(&self, now: Instant) -> Vec<(Arc<str>, u64)> {
+        let mut sending = lock(&self.sending);
+        sending
+            .last
+            .retain(|_, (_, at)| now.duration_since(*at) <= PEER_TIMEOUT);
+        sending
+            .last
+            .iter()
+            .filter(|(channel, (_, at))| !channel.is_empty() && now.duration_since(*at) >= SETTLE)
+            .map(|(channel, (seq, _))| (channel.clone(), *seq))
+            .collect()
     }
 
     /// Runs a push on the other instances' connections.
     pub(crate) fn deliver(&self, to: Address, action: &str, data: &Map<String, Value>) {
-        self.publish(Body::Deliver {
-            to,
-            action: action.to_string(),
-            data: data.clone(),
-        });
+        let channel = to.scope().channel();
+        self.publish(
+            Some(channel),
+            Body::Deliver {
+                to,
+                action: action.to_string(),
+                data: data.clone(),
+            },
+        );
     }
 
     /// The other instances' tabs of `page` in `group` follow a client action.
     pub(crate) fn sync_tabs(&self, page: Arc<str>, group: Arc<str>) {
-        self.publish(Body::SyncTabs { page, group });
+        let channel = Scope::Group(group.clone()).channel();
+        self.publish(Some(channel), Body::SyncTabs { page, group });
     }
 
-    /// This instance's count for `key` is now `n`.
+    /// This instance's count for `key` is now `n`: listens on the scope's
+    /// channel from its first connection to its last.
     pub(crate) fn presence_changed(&self, key: Presence, n: u32) {
+        let channel = key.scope.channel();
+        let mut channels = lock(&self.channels);
+        if n > 0 {
+            let entry = channels.entry(channel.clone()).or_insert_with(|| Channel {
+                pages: HashSet::new(),
+                confirmed: false,
+            });
+            let first = entry.pages.is_empty() && !entry.confirmed;
+            entry.pages.insert(key.page.clone());
+            if first && self.bus.subscribe(&channel) {
+                entry.confirmed = true;
+            }
+        } else if let Some(entry) = channels.get_mut(&channel) {
+            entry.pages.remove(&key.page);
+            if entry.pages.is_empty() {
+                channels.remove(&channel);
+                self.bus.unsubscribe(&channel);
+                lock(&self.peers).forget_channel(&channel);
+            }
+        }
+        drop(channels);
         lock(&self.dirty).insert(key, n);
         self.dirty_notify.notify_one();
+    }
+
+    /// The changed counts to publish now: all but those of scopes whose
+    /// channel does not deliver yet (they wait for it).
+    fn ready_counts(&self) -> Vec<(Presence, u32)> {
+        let channels = lock(&self.channels);
+        let mut dirty = lock(&self.dirty);
+        let ready: Vec<Presence> = dirty
+            .iter()
+            .filter(|(key, n)| **n == 0 || self.confirmed(&channels, key))
+            .map(|(key, _)| key.clone())
+            .collect();
+        ready
+            .into_iter()
+            .filter_map(|key| dirty.remove_entry(&key))
+            .collect()
+    }
+
+    fn confirmed(&self, channels: &HashMap<Arc<str>, Channel>, key: &Presence) -> bool {
+        channels
+            .get(&key.scope.channel())
+            .is_some_and(|c| c.confirmed)
+    }
+
+    /// Whether this instance listens on `channel` (a scope channel).
+    fn listens(&self, channel: &str) -> bool {
+        lock(&self.channels).contains_key(channel)
     }
 
     /// Live connections on other instances in `scope`, on pages `page` accepts.
@@ -234,7 +363,14 @@ impl Cluster {
             peers: lock(&self.peers).status(Instant::now()),
             resyncs: self.resyncs.load(Ordering::Relaxed),
             gaps: self.gaps.load(Ordering::Relaxed),
-            subscriptions: self.bus.channels(),
+            subscriptions: {
+                let mut names = self.bus.channels();
+                if names.is_empty() {
+                    names = lock(&self.channels).keys().map(|c| c.to_string()).collect();
+                    names.sort();
+                }
+                names
+            },
         }
     }
 
@@ -252,7 +388,18 @@ impl Cluster {
                     lock(&self.peers).rejoin(Instant::now());
                     self.resync(local);
                 }
-                self.publish(Body::Hello { to: None });
+                // Every channel asked for delivers now.
+                for channel in lock(&self.channels).values_mut() {
+                    channel.confirmed = true;
+                }
+                self.dirty_notify.notify_one();
+                self.publish(None, Body::Hello { to: None });
+            }
+            BusEvent::Subscribed(name) => {
+                if let Some(channel) = lock(&self.channels).get_mut(name.as_str()) {
+                    channel.confirmed = true;
+                }
+                self.dirty_notify.notify_one();
             }
             BusEvent::Disconnected => {
                 if self.linked.swap(false, Ordering::AcqRel) {
@@ -285,8 +432,14 @@ impl Cluster {
             }
             return;
         }
+        if let Some(channel) = &envelope.channel {
+            // A bus without channels brings every scope's messages.
+            if !self.listens(channel) {
+                return;
+            }
+        }
         let heard = lock(&self.peers).hear(&envelope, Instant::now());
-        let ask_snapshot = Body::Hello {
+        let ask_snapshot = || Body::Hello {
             to: Some(envelope.from.clone()),
         };
         match heard {
@@ -295,14 +448,18 @@ impl Cluster {
             Heard::Met => {
                 tracing::info!(instance = %envelope.from, "met instance");
                 if !matches!(envelope.body, Body::Snapshot { .. }) {
-                    self.publish(ask_snapshot);
+                    self.publish(None, ask_snapshot());
                 }
             }
-            Heard::Gap { missed } => {
-                tracing::warn!(instance = %envelope.from, missed, "messages lost on the bus; resyncing");
-                self.gaps.fetch_add(missed, Ordering::Relaxed);
+            Heard::Gap if envelope.channel.is_some() => {
+                tracing::warn!(instance = %envelope.from, channel = ?envelope.channel, "pushes lost on the bus; resyncing");
+                self.gaps.fetch_add(1, Ordering::Relaxed);
                 self.resync(local);
-                self.publish(ask_snapshot);
+            }
+            Heard::Gap => {
+                tracing::warn!(instance = %envelope.from, "presence lost on the bus; asking for a snapshot");
+                self.gaps.fetch_add(1, Ordering::Relaxed);
+                self.publish(None, ask_snapshot());
             }
         }
         match &envelope.body {
@@ -313,12 +470,31 @@ impl Cluster {
             }
             Body::Hello { to } => {
                 if to.as_ref().map_or(true, |to| *to == self.me) {
-                    self.publish(Body::Snapshot {
-                        counts: local.presence(),
-                    });
+                    let counts = local.presence();
+                    let counts = {
+                        let channels = lock(&self.channels);
+                        counts
+                            .into_iter()
+                            .filter(|(key, _)| self.confirmed(&channels, key))
+                            .collect()
+                    };
+                    self.publish(None, Body::Snapshot { counts });
                 }
             }
-            Body::Heartbeat => {}
+            Body::Heartbeat { recent } => {
+                // Not under the peers' lock: channels come first (as in presence_changed).
+                let mine: Vec<(Arc<str>, u64)> = recent
+                    .iter()
+                    .filter(|(c, _)| self.listens(c))
+                    .cloned()
+                    .collect();
+                let lost = lock(&self.peers).check_recent(&envelope.from, &mine, |_| true);
+                if lost > 0 {
+                    tracing::warn!(instance = %envelope.from, lost, "pushes lost on the bus; resyncing");
+                    self.gaps.fetch_add(lost, Ordering::Relaxed);
+                    self.resync(local);
+                }
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
-//! What this instance knows of the others: their numbering, when they were
-//! last heard, and their live connections.
+//! What this instance knows of the others: their numbering on each channel
+//! this instance listens on, when they were last heard, and their live
+//! connections.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,17 +17,21 @@ pub(crate) enum Heard {
     InOrder,
     /// The first from this sender (or from a new life of it).
     Met,
-    /// Messages were lost before this one.
-    Gap { missed: u64 },
+    /// A message on this channel was lost before this one.
+    Gap,
     /// Already heard (the bus repeated it): ignore.
     Repeat,
 }
 
+/// The control channel's key in [`Peer::last`].
+const CONTROL: &str = "";
+
 struct Peer {
     epoch: u64,
-    /// `None` after this instance's own link came back: the next message
-    /// sets it without counting a gap (the resync already covered it).
-    last_seq: Option<u64>,
+    /// The last `seq` heard from it on each channel ([`CONTROL`] for the
+    /// control channel). A channel without an entry (new, or after this
+    /// instance's own link came back) takes the next message as it comes.
+    last: HashMap<Arc<str>, u64>,
     heard: Instant,
     presence: HashMap<Presence, u32>,
 }
@@ -48,9 +53,10 @@ pub(crate) struct Peers {
 }
 
 impl Peers {
-    /// Notes a message; says whether anything was missed before it.
+    /// Notes a message; says whether anything on its channel was missed
+    /// before it.
     pub(crate) fn hear(&mut self, envelope: &Envelope, now: Instant) -> Heard {
-        let numbered = envelope.body.is_numbered();
+        let channel: Arc<str> = envelope.channel.clone().unwrap_or_else(|| CONTROL.into());
         let peer = match self.by_name.get_mut(&envelope.from) {
             Some(peer) if peer.epoch == envelope.epoch => peer,
             _ => {
@@ -58,7 +64,7 @@ impl Peers {
                     envelope.from.clone(),
                     Peer {
                         epoch: envelope.epoch,
-                        last_seq: Some(envelope.seq),
+                        last: HashMap::from([(channel, envelope.seq)]),
                         heard: now,
                         presence: HashMap::new(),
                     },
@@ -67,18 +73,55 @@ impl Peers {
             }
         };
         peer.heard = now;
-        let Some(last) = peer.last_seq else {
-            peer.last_seq = Some(envelope.seq);
+        let Some(last) = peer.last.get_mut(&channel) else {
+            peer.last.insert(channel, envelope.seq);
             return Heard::InOrder;
         };
-        let expected = if numbered { last + 1 } else { last };
-        if envelope.seq < expected {
+        if envelope.seq <= *last {
             return Heard::Repeat;
         }
-        peer.last_seq = Some(envelope.seq);
-        match envelope.seq - expected {
-            0 => Heard::InOrder,
-            missed => Heard::Gap { missed },
+        let lost = envelope.prev > *last;
+        *last = envelope.seq;
+        if lost {
+            Heard::Gap
+        } else {
+            Heard::InOrder
+        }
+    }
+
+    /// Checks what a heartbeat from `from` says it sent lately on scope
+    /// channels against what was heard; returns how many of the channels
+    /// this instance `listens` on lost their last messages.
+    pub(crate) fn check_recent(
+        &mut self,
+        from: &str,
+        recent: &[(Arc<str>, u64)],
+        listens: impl Fn(&str) -> bool,
+    ) -> u64 {
+        let Some(peer) = self.by_name.get_mut(from) else {
+            return 0;
+        };
+        let mut lost = 0;
+        for (channel, seq) in recent.iter().filter(|(c, _)| listens(c)) {
+            match peer.last.get_mut(channel) {
+                Some(last) if *last < *seq => {
+                    *last = *seq;
+                    lost += 1;
+                }
+                Some(_) => {}
+                None => {
+                    peer.last.insert(channel.clone(), *seq);
+                }
+            }
+        }
+        lost
+    }
+
+    /// This instance stopped listening on `channel`: its numbering starts
+    /// over if it listens again.
+    pub(crate) fn forget_channel(&mut self, channel: &str) {
+        for peer in self.by_name.values_mut() {
+            peer.last.remove(channel);
         }
     }
 
@@ -133,7 +176,7 @@ impl Peers {
     /// start (its numbering is taken as it comes, its silence counted from now).
     pub(crate) fn rejoin(&mut self, now: Instant) {
         for peer in self.by_name.values_mut() {
-            peer.last_seq = None;
+            peer.last.clear();
             peer.heard = now;
         }
     }
@@ -166,6 +209,19 @@ mod tests {
         Envelope::new(from.into(), epoch, seq, body)
     }
 
+    /// A message on a scope channel, with the sender's previous one there.
+    fn on(channel: &str, seq: u64, prev: u64) -> Envelope {
+        Envelope {
+            channel: Some(channel.into()),
+            prev,
+            ..env("a", 1, seq, beat())
+        }
+    }
+
+    fn beat() -> Body {
+        Body::Heartbeat { recent: vec![] }
+    }
+
     fn presence(group: &str, n: u32) -> Body {
         Body::Presence {
             counts: vec![(
@@ -179,47 +235,58 @@ mod tests {
     }
 
     #[test]
-    fn numbering_finds_gaps_and_repeats() {
+    fn numbering_per_channel_finds_gaps_and_repeats() {
         let mut peers = Peers::default();
         let now = Instant::now();
+        assert_eq!(peers.hear(&env("a", 1, 5, beat()), now), Heard::Met);
+        // The first on a channel sets where it stands.
+        assert_eq!(peers.hear(&on("g", 7, 6), now), Heard::InOrder);
+        // Messages on other channels in between are none of this one's business.
+        assert_eq!(peers.hear(&on("g", 9, 7), now), Heard::InOrder);
+        assert_eq!(peers.hear(&on("g", 9, 7), now), Heard::Repeat);
+        assert_eq!(peers.hear(&on("g", 12, 10), now), Heard::Gap);
+        // The control channel has its own numbering.
+        let next = Envelope {
+            prev: 5,
+            ..env("a", 1, 13, beat())
+        };
+        assert_eq!(peers.hear(&next, now), Heard::InOrder);
+        let after_loss = Envelope {
+            prev: 14,
+            ..env("a", 1, 16, beat())
+        };
+        assert_eq!(peers.hear(&after_loss, now), Heard::Gap);
+    }
+
+    #[test]
+    fn heartbeats_reveal_loss_at_the_end_of_a_burst() {
+        let mut peers = Peers::default();
+        let now = Instant::now();
+        peers.hear(&env("a", 1, 1, beat()), now);
+        peers.hear(&on("g", 2, 0), now);
+        let listens = |c: &str| c == "g" || c == "t";
+        assert_eq!(peers.check_recent("a", &[("g".into(), 2)], listens), 0);
         assert_eq!(
-            peers.hear(&env("a", 1, 5, Body::Heartbeat), now),
-            Heard::Met
+            peers.check_recent("a", &[("g".into(), 4), ("other".into(), 9)], listens),
+            1,
+            "g's 4 was lost; 'other' is not listened to"
         );
-        assert_eq!(
-            peers.hear(&env("a", 1, 6, presence("g", 1)), now),
-            Heard::InOrder
-        );
-        assert_eq!(
-            peers.hear(&env("a", 1, 6, Body::Heartbeat), now),
-            Heard::InOrder
-        );
-        assert_eq!(
-            peers.hear(&env("a", 1, 6, presence("g", 1)), now),
-            Heard::Repeat
-        );
-        assert_eq!(
-            peers.hear(&env("a", 1, 9, presence("g", 1)), now),
-            Heard::Gap { missed: 2 }
-        );
-        assert_eq!(
-            peers.hear(&env("a", 1, 10, Body::Heartbeat), now),
-            Heard::Gap { missed: 1 },
-            "a heartbeat reveals loss at the end of a burst"
-        );
+        assert_eq!(peers.check_recent("a", &[("g".into(), 4)], listens), 0);
+        // A channel not heard on yet takes the heartbeat's word.
+        assert_eq!(peers.check_recent("a", &[("t".into(), 3)], listens), 0);
+        assert_eq!(peers.hear(&on("t", 6, 5), now), Heard::Gap);
+        peers.forget_channel("t");
+        assert_eq!(peers.hear(&on("t", 8, 7), now), Heard::InOrder);
     }
 
     #[test]
     fn a_new_life_of_a_peer_starts_over() {
         let mut peers = Peers::default();
         let now = Instant::now();
-        peers.hear(&env("a", 1, 0, Body::Heartbeat), now);
+        peers.hear(&env("a", 1, 0, beat()), now);
         peers.learn("a", &presence("g", 2));
         assert_eq!(peers.count(&Scope::Group("g".into()), |_| true), 2);
-        assert_eq!(
-            peers.hear(&env("a", 2, 0, Body::Heartbeat), now),
-            Heard::Met
-        );
+        assert_eq!(peers.hear(&env("a", 2, 0, beat()), now), Heard::Met);
         assert_eq!(peers.count(&Scope::Group("g".into()), |_| true), 0);
     }
 
@@ -227,8 +294,8 @@ mod tests {
     fn counts_follow_presence_snapshots_and_pages() {
         let mut peers = Peers::default();
         let now = Instant::now();
-        peers.hear(&env("a", 1, 0, Body::Heartbeat), now);
-        peers.hear(&env("b", 1, 0, Body::Heartbeat), now);
+        peers.hear(&env("a", 1, 0, beat()), now);
+        peers.hear(&env("b", 1, 0, beat()), now);
         peers.learn("a", &presence("g", 2));
         peers.learn("b", &presence("g", 1));
         let g = Scope::Group("g".into());
@@ -244,19 +311,17 @@ mod tests {
     fn silent_peers_expire_and_a_rejoin_forgives_numbering() {
         let mut peers = Peers::default();
         let start = Instant::now();
-        peers.hear(&env("a", 1, 0, Body::Heartbeat), start);
-        peers.hear(
-            &env("b", 1, 0, Body::Heartbeat),
-            start + Duration::from_secs(2),
-        );
+        peers.hear(&env("a", 1, 0, beat()), start);
+        peers.hear(&env("b", 1, 0, beat()), start + Duration::from_secs(2));
         let gone = peers.expire(start + Duration::from_secs(4), Duration::from_secs(3));
         assert_eq!(gone, vec![Arc::<str>::from("a")]);
         peers.rejoin(start + Duration::from_secs(4));
+        let later = Envelope {
+            prev: 39,
+            ..env("b", 1, 40, presence("g", 1))
+        };
         assert_eq!(
-            peers.hear(
-                &env("b", 1, 40, presence("g", 1)),
-                start + Duration::from_secs(4)
-            ),
+            peers.hear(&later, start + Duration::from_secs(4)),
             Heard::InOrder
         );
         peers.learn("b", &presence("g", 1));

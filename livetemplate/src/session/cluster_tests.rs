@@ -37,9 +37,6 @@ impl Bus for LossyBus {
     fn describe(&self) -> String {
         "lossy".into()
     }
-    fn channels(&self) -> Vec<String> {
-        vec!["all".into()]
-    }
 }
 
 fn instance(name: &str, bus: &LossyBus) -> Arc<Registry> {
@@ -73,6 +70,9 @@ async fn a_lost_message_resyncs_the_receivers_connections() {
     });
     let group = Target::Group("g".into());
     until("b to count a's tab", || b.count(&group) == 1).await;
+    // The first push a hears from b on the group's channel sets where b stands.
+    b.deliver(&group, "ping", &Map::new(), None);
+    assert!(matches!(mailbox.recv().await, Some(Push::Action { .. })));
 
     bus.lose_next.store(true, Ordering::SeqCst);
     assert_eq!(b.deliver(&group, "ping", &Map::new(), None), 1);
@@ -85,6 +85,47 @@ async fn a_lost_message_resyncs_the_receivers_connections() {
     assert!(matches!(mailbox.recv().await, Some(Push::Action { .. })));
     assert_eq!(a.cluster_status().gaps, 1);
     assert_eq!(a.cluster_status().resyncs, 1);
+}
+
+#[tokio::test]
+async fn a_lost_last_push_is_noticed_at_a_heartbeat() {
+    let bus = LossyBus::default();
+    let (a, b) = (instance("a", &bus), instance("b", &bus));
+    let (_tab, mut mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: None,
+    });
+    let group = Target::Group("g".into());
+    until("b to count a's tab", || b.count(&group) == 1).await;
+    b.deliver(&group, "ping", &Map::new(), None);
+    assert!(matches!(mailbox.recv().await, Some(Push::Action { .. })));
+
+    // Nothing follows the lost push on its channel: b's heartbeat tells.
+    bus.lose_next.store(true, Ordering::SeqCst);
+    b.deliver(&group, "ping", &Map::new(), None);
+    let next = tokio::time::timeout(Duration::from_secs(5), mailbox.recv()).await;
+    assert!(matches!(next, Ok(Some(Push::Resync))), "a resync");
+    assert_eq!(a.cluster_status().gaps, 1);
+}
+
+#[tokio::test]
+async fn an_instance_listens_on_a_scope_channel_while_it_has_connections_there() {
+    let bus = LossyBus::default();
+    let a = instance("a", &bus);
+    let channels = || a.cluster_status().subscriptions;
+    assert!(channels().is_empty());
+    let (tab, _mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: Some("ana".into()),
+    });
+    a.subscribe(tab.id, "room");
+    assert_eq!(channels(), vec!["lvt:g:g", "lvt:t:room", "lvt:u:ana"]);
+    a.unsubscribe(tab.id, "room");
+    assert_eq!(channels(), vec!["lvt:g:g", "lvt:u:ana"]);
+    drop(tab);
+    assert!(channels().is_empty());
 }
 
 #[tokio::test]
