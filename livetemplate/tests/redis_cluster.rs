@@ -1,6 +1,7 @@
 //! Instances sharing sessions through a real Redis Cluster (three masters,
 //! started on free ports by each test): `Redis::connect` with several
-//! comma-separated URLs.
+//! comma-separated URLs; and addressed delivery (a push reaches only the
+//! instances serving its scope), on a cluster and on one Redis server.
 
 mod redis_servers;
 
@@ -12,7 +13,7 @@ use livetemplate::{
     ActionError, Actions, Context, Controller, LiveTemplate, Session, SessionError, Store,
     Templates,
 };
-use redis_servers::{connect, redis_cli, RedisCluster};
+use redis_servers::{connect, redis_cli, RedisCluster, RedisServer};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -96,10 +97,15 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) -> Duration {
 
 /// `n` instances on the cluster, once each has met the others.
 async fn instances(cluster: &RedisCluster, n: usize) -> Vec<Instance> {
+    instances_on(&cluster.url(), n).await
+}
+
+/// `n` instances on the Redis at `url`, once each has met the others.
+async fn instances_on(url: &str, n: usize) -> Vec<Instance> {
     let mut all = Vec::new();
     for i in 0..n {
-        let redis = connect(&cluster.url()).await;
-        assert!(redis.is_cluster());
+        let redis = connect(url).await;
+        assert_eq!(redis.is_cluster(), url.contains(','));
         all.push(instance(&format!("i{i}"), &redis).await);
     }
     let sessions: Vec<_> = all.iter().map(|i| i.live.sessions()).collect();
@@ -112,6 +118,12 @@ async fn instances(cluster: &RedisCluster, n: usize) -> Vec<Instance> {
 
 /// A tab on `on`, and its group as `from` reaches it (once `from` counts it).
 async fn tab(on: &Instance, from: &Instance) -> (Tab, Session) {
+    let (tab, group, _) = tab_and_id(on, from).await;
+    (tab, group)
+}
+
+/// [`tab`], and its session group's id.
+async fn tab_and_id(on: &Instance, from: &Instance) -> (Tab, Session, String) {
     let mut browser = on.server.browser();
     let tab = browser.open("/board").await.unwrap();
     let id = browser.cookie("livetemplate-id").expect("a session cookie");
@@ -120,7 +132,7 @@ async fn tab(on: &Instance, from: &Instance) -> (Tab, Session) {
         group.live_connections() == 1
     })
     .await;
-    (tab, group)
+    (tab, group, id.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,4 +249,116 @@ async fn the_store_writes_to_the_master_of_each_key() {
         redis.shared_secret("signin").await.unwrap(),
         other.shared_secret("signin").await.unwrap()
     );
+}
+
+/// Pushes 50 times to a tab's group on instance 0 from instance 1; returns
+/// what each instance received from the bus meanwhile.
+async fn received_during_pushes(all: &[Instance]) -> Vec<u64> {
+    let (mut tab, group) = tab(&all[0], &all[1]).await;
+    let before: Vec<u64> = all
+        .iter()
+        .map(|i| i.live.metrics().bus_received())
+        .collect();
+    for n in 0..50 {
+        let text = format!("push {n}");
+        assert_eq!(group.trigger_action("note", json!({ "text": text })), Ok(1));
+    }
+    tab.wait_for_text("Note: push 49").await.unwrap();
+    all.iter()
+        .zip(before)
+        .map(|(i, before)| i.live.metrics().bus_received() - before)
+        .collect()
+}
+
+/// Only the instance with the group's tab hears its pushes; the others hear
+/// the control channel's heartbeats (one per instance per second) at most.
+fn assert_addressed(received: &[u64]) {
+    eprintln!("bus messages received per instance during 50 pushes: {received:?}");
+    assert!(received[0] >= 50, "{received:?}");
+    for (i, n) in received.iter().enumerate().skip(1) {
+        assert!(*n < 25, "instance {i} heard {n} messages: {received:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_one_redis_a_push_reaches_only_the_instances_serving_its_scope() {
+    let server = RedisServer::start();
+    let all = instances_on(&server.url(), 4).await;
+    assert_addressed(&received_during_pushes(&all).await);
+    // Instance 0 listens on the group's channel; the others on none.
+    let on_0 = all[0].live.sessions().cluster().subscriptions;
+    assert!(on_0.iter().any(|c| c.starts_with("lvt:g:")), "{on_0:?}");
+    let on_2 = all[2].live.sessions().cluster().subscriptions;
+    assert_eq!(on_2, vec!["lvt:bus"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_cluster_a_push_reaches_only_the_instances_serving_its_scope() {
+    let cluster = RedisCluster::start();
+    let all = instances(&cluster, 4).await;
+    assert_addressed(&received_during_pushes(&all).await);
+}
+
+/// A tab on `on` in a session group whose channel lives on a master for
+/// which `wanted` holds (new sessions until one does), with its group as
+/// `from` reaches it, and that master.
+async fn tab_with_channel_on(
+    cluster: &RedisCluster,
+    on: &Instance,
+    from: &Instance,
+    wanted: impl Fn(u16) -> bool,
+) -> (Tab, Session, u16) {
+    for _ in 0..30 {
+        let (tab, group, id) = tab_and_id(on, from).await;
+        let master = cluster.master_of(&format!("lvt:g:{id}"));
+        if wanted(master) {
+            return (tab, group, master);
+        }
+    }
+    panic!("no session group landed on the wanted master in 30 tries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_master_stops_only_its_scopes_and_they_recover_when_it_is_back() {
+    let mut cluster = RedisCluster::start();
+    let all = instances(&cluster, 2).await;
+    let (a, b) = (&all[0], &all[1]);
+    let control = cluster.master_of("lvt:bus");
+    // One group on a master other than the control channel's (the victim),
+    // one on a master that stays.
+    let (mut doomed, doomed_group, victim) =
+        tab_with_channel_on(&cluster, a, b, |m| m != control).await;
+    let (mut steady, steady_group, _) = tab_with_channel_on(&cluster, a, b, |m| m != victim).await;
+
+    cluster.kill(victim);
+    // Service continues for scopes on the other masters.
+    for n in 0..3 {
+        let text = format!("steady {n}");
+        assert_eq!(
+            steady_group.trigger_action("note", json!({ "text": text })),
+            Ok(1)
+        );
+        steady
+            .wait_for_text(&format!("Note: {text}"))
+            .await
+            .unwrap();
+    }
+    // Pushes to the dead master's group are lost meanwhile.
+    let _ = doomed_group.trigger_action("note", json!({ "text": "lost" }));
+
+    cluster.restart(victim);
+    // Everything recovers: the tab is resynced (what it missed) and takes pushes again.
+    let recovered = async {
+        loop {
+            let _ = doomed_group.trigger_action("note", json!({ "text": "back" }));
+            if doomed.wait_for_text("Note: back").await.is_ok() {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(WAIT * 3, recovered)
+        .await
+        .expect("pushes to the restarted master's group arrive again");
+    let status = b.live.sessions().cluster();
+    assert!(status.connected && status.peers.len() == 1, "{status:?}");
 }
