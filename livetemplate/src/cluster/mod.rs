@@ -28,6 +28,12 @@
 //! [`PEER_TIMEOUT`], and at least [`SETTLE`] ago, so that a message still
 //! on its way through another Redis Cluster shard is not taken for lost).
 //!
+//! Presence lists (`Context::track`) travel the same way: an instance
+//! publishes its own people on a topic, on the topic's channel, whenever
+//! they change; keeps the others' per instance for the topics it listens
+//! on; and pushes the merged list to its own subscribers. An instance that
+//! starts listening on a topic asks there who the others have on it.
+//!
 //! Convergence:
 //! - a count change reaches the others one bus hop later (milliseconds);
 //! - a lost push is noticed at the sender's next message on that channel or
@@ -42,11 +48,12 @@
 mod bus;
 mod message;
 mod peers;
+mod tracks;
 
 pub use bus::{Bus, BusEvent};
 pub use peers::PeerStatus;
 
-pub(crate) use message::{Address, Presence, Scope};
+pub(crate) use message::{Address, Presence, Scope, Tracked};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -62,6 +69,7 @@ use crate::lock::lock;
 use crate::metrics::Metrics;
 use message::{Body, DecodeError, Envelope};
 use peers::{Heard, Peers};
+use tracks::RemoteTracks;
 
 /// How often an instance says it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -82,6 +90,10 @@ pub(crate) trait Local: Send + Sync + 'static {
     fn presence(&self) -> Vec<(Presence, u32)>;
     /// Re-renders every connection: pushes for them may have been lost.
     fn resync_all(&self);
+    /// Every topic's tracked entries on this instance.
+    fn tracks(&self) -> Vec<(Arc<str>, Vec<Tracked>)>;
+    /// Who is on these topics changed on other instances.
+    fn tracks_changed_elsewhere(&self, topics: &[Arc<str>]);
 }
 
 /// This instance's place in a cluster.
@@ -95,6 +107,7 @@ pub(crate) struct Cluster {
     /// The scope channels this instance listens on.
     channels: Mutex<HashMap<Arc<str>, Channel>>,
     peers: Mutex<Peers>,
+    tracks: Mutex<RemoteTracks>,
     linked: AtomicBool,
     ever_linked: AtomicBool,
     /// Count changes not yet published (coalesced by the flush task).
@@ -118,6 +131,7 @@ struct Sending {
 
 /// A scope channel this instance listens on.
 struct Channel {
+    scope: Scope,
     /// This instance's pages with connections in the scope.
     pages: HashSet<Arc<str>>,
     /// Whether its messages arrive yet; counts in the scope are published
@@ -169,6 +183,7 @@ impl Cluster {
             sending: Mutex::new(Sending::default()),
             channels: Mutex::new(HashMap::new()),
             peers: Mutex::new(Peers::default()),
+            tracks: Mutex::new(RemoteTracks::default()),
             linked: AtomicBool::new(false),
             ever_linked: AtomicBool::new(false),
             dirty: Mutex::new(HashMap::new()),
@@ -215,8 +230,13 @@ impl Cluster {
                 if cluster.linked.load(Ordering::Acquire) {
                     let recent = cluster.recent(Instant::now());
                     cluster.publish(None, Body::Heartbeat { recent });
-                    for gone in lock(&cluster.peers).expire(Instant::now(), PEER_TIMEOUT) {
+                    let gone = lock(&cluster.peers).expire(Instant::now(), PEER_TIMEOUT);
+                    for gone in gone {
                         tracing::warn!(instance = %gone, "instance went silent; its connections no longer count");
+                        let topics = lock(&cluster.tracks).forget(&gone);
+                        if let (false, Some(local)) = (topics.is_empty(), local.upgrade()) {
+                            local.tracks_changed_elsewhere(&topics);
+                        }
                     }
                 }
             }
@@ -302,6 +322,7 @@ impl Cluster {
         let mut channels = lock(&self.channels);
         if n > 0 {
             let entry = channels.entry(channel.clone()).or_insert_with(|| Channel {
+                scope: key.scope.clone(),
                 pages: HashSet::new(),
                 confirmed: false,
             });
@@ -309,18 +330,36 @@ impl Cluster {
             entry.pages.insert(key.page.clone());
             if first && self.bus.subscribe(&channel) {
                 entry.confirmed = true;
+                drop(channels);
+                self.listening(&key.scope);
             }
         } else if let Some(entry) = channels.get_mut(&channel) {
             entry.pages.remove(&key.page);
             if entry.pages.is_empty() {
                 channels.remove(&channel);
                 self.bus.unsubscribe(&channel);
+                drop(channels);
                 lock(&self.peers).forget_channel(&channel);
+                if let Scope::Topic(topic) = &key.scope {
+                    lock(&self.tracks).forget_topic(topic);
+                }
             }
         }
-        drop(channels);
         lock(&self.dirty).insert(key, n);
         self.dirty_notify.notify_one();
+    }
+
+    /// This instance hears `scope`'s channel now: on a topic, it asks who
+    /// the others have there.
+    fn listening(&self, scope: &Scope) {
+        if let Scope::Topic(topic) = scope {
+            self.publish(
+                Some(scope.channel()),
+                Body::AskTracks {
+                    topic: topic.clone(),
+                },
+            );
+        }
     }
 
     /// The changed counts to publish now: all but those of scopes whose
@@ -348,6 +387,19 @@ impl Cluster {
     /// Whether this instance listens on `channel` (a scope channel).
     fn listens(&self, channel: &str) -> bool {
         lock(&self.channels).contains_key(channel)
+    }
+
+    /// This instance's tracked entries on `topic` are now `entries`: told
+    /// to the instances listening on the topic.
+    pub(crate) fn track_changed(&self, topic: Arc<str>, entries: Vec<Tracked>) {
+        let channel = Scope::Topic(topic.clone()).channel();
+        self.publish(Some(channel), Body::Track { topic, entries });
+    }
+
+    /// The other instances' tracked entries on `topic` (known while this
+    /// instance listens on it).
+    pub(crate) fn tracked_elsewhere(&self, topic: &str) -> Vec<Tracked> {
+        lock(&self.tracks).on(topic)
     }
 
     /// Live connections on other instances in `scope`, on pages `page` accepts.
@@ -396,8 +448,15 @@ impl Cluster {
                 self.publish(None, Body::Hello { to: None });
             }
             BusEvent::Subscribed(name) => {
-                if let Some(channel) = lock(&self.channels).get_mut(name.as_str()) {
-                    channel.confirmed = true;
+                let scope = match lock(&self.channels).get_mut(name.as_str()) {
+                    Some(channel) if !channel.confirmed => {
+                        channel.confirmed = true;
+                        Some(channel.scope.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(scope) = scope {
+                    self.listening(&scope);
                 }
                 self.dirty_notify.notify_one();
             }
@@ -447,6 +506,11 @@ impl Cluster {
             Heard::InOrder => {}
             Heard::Met => {
                 tracing::info!(instance = %envelope.from, "met instance");
+                // A new life of an instance has none of its old life's people.
+                let topics = lock(&self.tracks).forget(&envelope.from);
+                if !topics.is_empty() {
+                    local.tracks_changed_elsewhere(&topics);
+                }
                 if !matches!(envelope.body, Body::Snapshot { .. }) {
                     self.publish(None, ask_snapshot());
                 }
@@ -455,6 +519,14 @@ impl Cluster {
                 tracing::warn!(instance = %envelope.from, channel = ?envelope.channel, "pushes lost on the bus; resyncing");
                 self.gaps.fetch_add(1, Ordering::Relaxed);
                 self.resync(local);
+                // A lost presence list, perhaps: ask again.
+                let scope = envelope
+                    .channel
+                    .as_ref()
+                    .and_then(|c| lock(&self.channels).get(c).map(|c| c.scope.clone()));
+                if let Some(scope) = scope {
+                    self.listening(&scope);
+                }
             }
             Heard::Gap => {
                 tracing::warn!(instance = %envelope.from, "presence lost on the bus; asking for a snapshot");
@@ -465,8 +537,30 @@ impl Cluster {
         match &envelope.body {
             Body::Deliver { to, action, data } => local.deliver_here(to, action, data),
             Body::SyncTabs { page, group } => local.sync_tabs_here(page, group),
-            body @ (Body::Presence { .. } | Body::Snapshot { .. }) => {
+            body @ Body::Presence { .. } => lock(&self.peers).learn(&envelope.from, body),
+            body @ Body::Snapshot { tracks, .. } => {
                 lock(&self.peers).learn(&envelope.from, body);
+                // Only the topics this instance listens on.
+                let tracks: Vec<(Arc<str>, Vec<Tracked>)> = tracks
+                    .iter()
+                    .filter(|(topic, _)| self.listens(&Scope::Topic(topic.clone()).channel()))
+                    .cloned()
+                    .collect();
+                let topics = lock(&self.tracks).replace(&envelope.from, &tracks);
+                if !topics.is_empty() {
+                    local.tracks_changed_elsewhere(&topics);
+                }
+            }
+            Body::Track { topic, entries } => {
+                if lock(&self.tracks).learn(&envelope.from, topic, entries) {
+                    local.tracks_changed_elsewhere(std::slice::from_ref(topic));
+                }
+            }
+            Body::AskTracks { topic } => {
+                let mine = local.tracks().into_iter().find(|(t, _)| t == topic);
+                if let Some((topic, entries)) = mine.filter(|(_, e)| !e.is_empty()) {
+                    self.track_changed(topic, entries);
+                }
             }
             Body::Hello { to } => {
                 if to.as_ref().map_or(true, |to| *to == self.me) {
@@ -478,7 +572,13 @@ impl Cluster {
                             .filter(|(key, _)| self.confirmed(&channels, key))
                             .collect()
                     };
-                    self.publish(None, Body::Snapshot { counts });
+                    self.publish(
+                        None,
+                        Body::Snapshot {
+                            counts,
+                            tracks: local.tracks(),
+                        },
+                    );
                 }
             }
             Body::Heartbeat { recent } => {
