@@ -8,13 +8,16 @@
 //! cargo run --release -p lvt-bench --bin lvt-load -- --only big   # big pages, end to end
 //! cargo run --release -p lvt-bench --bin lvt-load -- --only tabs  # big pages, memory per tab
 //! cargo run --release -p lvt-bench --bin lvt-load -- --only reliability  # stall, flood, churn
+//! cargo run --release -p lvt-bench --bin lvt-load -- --only scaling  # N instances over Redis
 //! ```
 //!
-//! The reliability probes (`stall`, `flood`, `churn`) run only when named:
+//! The reliability probes (`stall`, `flood`, `churn`) and `scaling` run only when named:
 //! the churn soak alone takes ten minutes by default.
 
 use clap::Parser;
-use lvt_bench::load::{big, churn, fanout, figures, redis, rtt, stall, tabs, Error, Server, WRAP};
+use lvt_bench::load::{
+    big, churn, fanout, figures, redis, rtt, scaling, stall, tabs, Error, Server, WRAP,
+};
 
 #[derive(Parser)]
 struct Args {
@@ -80,6 +83,12 @@ async fn main() -> Result<(), Error> {
             .as_deref()
             .is_some_and(|only| only == "reliability" || probe.contains(only))
     };
+    if named("scaling") {
+        let mut table = scaling::table();
+        scaling::scaling(&[2, 4, 8, 16], 200, 100_000, &mut table).await?;
+        table.print();
+        return Ok(());
+    }
     if named("stall") || named("flood") || named("churn") {
         let mut table = stall::table();
         if named("stall") {

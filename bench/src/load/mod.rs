@@ -7,6 +7,7 @@ pub mod churn;
 pub mod fanout;
 pub mod redis;
 pub mod rtt;
+pub mod scaling;
 pub mod stall;
 pub mod tabs;
 

@@ -29,6 +29,10 @@ pub(super) const STORE_PREFIX: &str = "lvt:store:";
 const BATCH: usize = 256;
 /// How long to wait before writing saved fields again after Redis failed.
 const RETRY: Duration = Duration::from_millis(250);
+/// On a Redis Cluster, how long a batch waits for its writes: a master that
+/// is down must not hold up what goes to the others (its messages are lost,
+/// which the receivers notice; its saves are written again later).
+const CLUSTER_WAIT: Duration = Duration::from_millis(250);
 
 enum Op {
     /// Send a message on a channel.
@@ -173,12 +177,15 @@ async fn write_to_cluster(
     saves: Vec<(String, Unsaved)>,
     messages: Vec<(Arc<str>, Vec<u8>)>,
 ) -> Vec<(String, Unsaved)> {
-    let results = join_all(saves.iter().map(|(key, fields)| {
+    let writes = join_all(saves.iter().map(|(key, fields)| {
         let mut commands = commands.clone();
         let cmd = set(key, fields);
         async move { cmd.query_async::<()>(&mut commands).await }
-    }))
-    .await;
+    }));
+    let Ok(results) = tokio::time::timeout(CLUSTER_WAIT, writes).await else {
+        tracing::warn!("a Redis Cluster master is slow or down; saves wait for it");
+        return Vec::new();
+    };
     let mut written = Vec::with_capacity(saves.len());
     for (save, result) in saves.into_iter().zip(results) {
         match result {
@@ -202,11 +209,14 @@ async fn write_to_cluster(
             .arg(message)
             .ignore();
     }
-    let results = join_all(by_channel.into_iter().map(|(_, pipe)| {
+    let sends = join_all(by_channel.into_iter().map(|(_, pipe)| {
         let mut commands = commands.clone();
         async move { pipe.query_async::<()>(&mut commands).await }
-    }))
-    .await;
+    }));
+    let Ok(results) = tokio::time::timeout(CLUSTER_WAIT, sends).await else {
+        tracing::warn!("a Redis Cluster master is slow or down; messages to it are lost");
+        return written;
+    };
     for e in results.into_iter().filter_map(Result::err) {
         tracing::warn!(error = %e, "publishing to Redis failed");
     }
