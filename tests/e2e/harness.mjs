@@ -3,7 +3,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { before, after } from "node:test";
@@ -156,6 +158,51 @@ export async function startRedis(port) {
       if (proc.exitCode !== null) return;
       proc.kill("SIGKILL");
       await once(proc, "exit");
+    },
+  };
+}
+
+/**
+ * Starts a Redis Cluster of three masters (no replicas) on free ports and
+ * resolves once it serves every slot; `url` is the comma-separated
+ * `--redis-url` of its nodes.
+ */
+export async function startRedisCluster() {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const dir = await mkdtemp(path.join(os.tmpdir(), "lvt-redis-cluster-"));
+  const procs = ports.map((port) => {
+    const proc = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--cluster-enabled", "yes",
+        "--cluster-config-file", path.join(dir, `nodes-${port}.conf`), "--dir", dir],
+      { stdio: "ignore" },
+    );
+    proc.on("error", (e) => console.error(`redis-server: ${e.message} (run scripts/setup --test)`));
+    return proc;
+  });
+  for (const port of ports) await eventually(() => accepting(port), 10_000, `redis-server on port ${port}`);
+  const create = spawn("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], {
+    stdio: "ignore",
+  });
+  const [code] = await once(create, "exit");
+  if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}`);
+  const info = (port) =>
+    new Promise((resolve) => {
+      const cli = spawn("redis-cli", ["-p", String(port), "CLUSTER", "INFO"]);
+      let out = "";
+      cli.stdout.on("data", (d) => (out += d));
+      cli.on("exit", () => resolve(out));
+    });
+  for (const port of ports) await eventually(async () => (await info(port)).includes("cluster_state:ok"), 10_000, "the cluster to be ok");
+  return {
+    url: ports.map((p) => `redis://127.0.0.1:${p}`).join(","),
+    async kill() {
+      for (const proc of procs) {
+        if (proc.exitCode !== null) continue;
+        proc.kill("SIGKILL");
+        await once(proc, "exit");
+      }
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
