@@ -165,14 +165,14 @@ pub(crate) enum Body {
         #[serde(rename = "topic")]
         topic: Arc<str>,
     },
-    /// "Still here"; silence for [`PEER_TIMEOUT`](super::PEER_TIMEOUT) means
-    /// gone. `recent`: the last `seq` the sender published on each scope
-    /// channel it used lately, so a listener notices loss at the end of a burst.
+    /// "Still here"; silence for [`PEER_TIMEOUT`](super::PEER_TIMEOUT) means gone.
     #[serde(rename = "heartbeat")]
-    Heartbeat {
-        #[serde(rename = "recent", default)]
-        recent: Vec<(Arc<str>, u64)>,
-    },
+    Heartbeat,
+    /// The sender's last message on this scope channel for now (sent at its
+    /// next heartbeat after a push): a listener that missed the push before
+    /// it notices from its `prev`.
+    #[serde(rename = "tail")]
+    Tail,
     /// "I (re)joined": the instance named in `to` (everyone, if none)
     /// answers with a snapshot.
     #[serde(rename = "hello")]
@@ -311,17 +311,14 @@ mod tests {
             text,
             r#"{"v":2,"from":"a","epoch":7,"ch":"lvt:g:g","seq":3,"prev":2,"body":{"kind":"deliver","to":{"kind":"page","page":"counter.html","group":"g"},"action":"tick","data":{"n":1}}}"#
         );
-        let beat = Envelope::new(
-            "a".into(),
-            1,
-            4,
-            Body::Heartbeat {
-                recent: vec![("lvt:t:room".into(), 3)],
-            },
-        );
+        let tail = Envelope {
+            channel: Some("lvt:t:room".into()),
+            prev: 3,
+            ..Envelope::new("a".into(), 1, 4, Body::Tail)
+        };
         assert_eq!(
-            String::from_utf8(beat.encode()).unwrap(),
-            r#"{"v":2,"from":"a","epoch":1,"seq":4,"prev":0,"body":{"kind":"heartbeat","recent":[["lvt:t:room",3]]}}"#
+            String::from_utf8(tail.encode()).unwrap(),
+            r#"{"v":2,"from":"a","epoch":1,"ch":"lvt:t:room","seq":4,"prev":3,"body":{"kind":"tail"}}"#
         );
         let sync = Envelope::new(
             "a".into(),

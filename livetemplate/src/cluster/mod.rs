@@ -23,10 +23,12 @@
 //! number heard, and a `prev` above it means a message on that channel was
 //! lost. The first message heard from a sender on a channel sets where it
 //! stands (messages before it may predate the subscription). To notice loss
-//! at the end of a burst, each heartbeat lists the last number the sender
-//! used on every scope channel it published on lately (within
-//! [`PEER_TIMEOUT`], and at least [`SETTLE`] ago, so that a message still
-//! on its way through another Redis Cluster shard is not taken for lost).
+//! at the end of a burst, at its next heartbeat the sender publishes a small
+//! `tail` message on every scope channel it pushed on since the last one:
+//! its `prev` names the last push. A tail goes only to the channel's
+//! listeners, in order with the pushes (same channel, same shard), so the
+//! cost is at most one message per busy channel per [`HEARTBEAT`] — not a
+//! list of channels sent to every instance.
 //!
 //! Presence lists (`Context::track`) travel the same way: an instance
 //! publishes its own people on a topic, on the topic's channel, whenever
@@ -36,10 +38,10 @@
 //!
 //! Convergence:
 //! - a count change reaches the others one bus hop later (milliseconds);
-//! - a lost push is noticed at the sender's next message on that channel or
-//!   its next heartbeat after [`SETTLE`] (about [`HEARTBEAT`] later): the
-//!   receiver resyncs its connections; a lost control message makes it ask
-//!   the sender for a full snapshot of its counts;
+//! - a lost push is noticed at the sender's next message on that channel,
+//!   or its tail there (at most [`HEARTBEAT`] later): the receiver resyncs
+//!   its connections; a lost control message makes it ask the sender for a
+//!   full snapshot of its counts;
 //! - an instance silent for [`PEER_TIMEOUT`] is forgotten with its counts;
 //! - while this instance's own link is down it forgets nobody (it cannot
 //!   tell) and, when the link returns, resyncs its connections and asks
@@ -75,8 +77,6 @@ use tracks::RemoteTracks;
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Silence after which an instance counts as gone, with its connections.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long after a push a heartbeat first mentions it (see the module doc).
-pub const SETTLE: Duration = Duration::from_millis(250);
 
 /// What the cluster asks of this instance's own connections; the session
 /// registry answers.
@@ -125,8 +125,9 @@ struct Sending {
     /// Messages sent so far.
     seq: u64,
     /// Per channel (the control channel under `""`): the last message's
-    /// number, and when it was sent. Pruned after [`PEER_TIMEOUT`].
-    last: HashMap<Arc<str>, (u64, Instant)>,
+    /// number, when it was sent, and whether it was a tail. Pruned after
+    /// [`PEER_TIMEOUT`].
+    last: HashMap<Arc<str>, (u64, Instant, bool)>,
 }
 
 /// A scope channel this instance listens on.
@@ -228,8 +229,10 @@ impl Cluster {
                     return;
                 }
                 if cluster.linked.load(Ordering::Acquire) {
-                    let recent = cluster.recent(Instant::now());
-                    cluster.publish(None, Body::Heartbeat { recent });
+                    cluster.publish(None, Body::Heartbeat);
+                    for channel in cluster.untailed(Instant::now()) {
+                        cluster.publish(Some(channel), Body::Tail);
+                    }
                     let gone = lock(&cluster.peers).expire(Instant::now(), PEER_TIMEOUT);
                     for gone in gone {
                         tracing::warn!(instance = %gone, "instance went silent; its connections no longer count");
@@ -265,10 +268,11 @@ impl Cluster {
         sending.seq += 1;
         let seq = sending.seq;
         let key = channel.clone().unwrap_or_else(|| Arc::from(""));
+        let tail = matches!(body, Body::Tail);
         let prev = sending
             .last
-            .insert(key, (seq, Instant::now()))
-            .map_or(0, |(seq, _)| seq);
+            .insert(key, (seq, Instant::now(), tail))
+            .map_or(0, |(seq, _, _)| seq);
         let envelope = Envelope {
             channel: channel.clone(),
             prev,
@@ -281,18 +285,18 @@ impl Cluster {
         self.metrics.bus_sent();
     }
 
-    /// The scope channels published on within [`PEER_TIMEOUT`] and at least
-    /// [`SETTLE`] ago, with their last numbers; forgets older ones.
-    fn recent(&self, now: Instant) -> Vec<(Arc<str>, u64)> {
+    /// The scope channels whose last message is not a tail; forgets
+    /// channels unused for [`PEER_TIMEOUT`].
+    fn untailed(&self, now: Instant) -> Vec<Arc<str>> {
         let mut sending = lock(&self.sending);
         sending
             .last
-            .retain(|_, (_, at)| now.duration_since(*at) <= PEER_TIMEOUT);
+            .retain(|_, (_, at, _)| now.duration_since(*at) <= PEER_TIMEOUT);
         sending
             .last
             .iter()
-            .filter(|(channel, (_, at))| !channel.is_empty() && now.duration_since(*at) >= SETTLE)
-            .map(|(channel, (seq, _))| (channel.clone(), *seq))
+            .filter(|(channel, (_, _, tail))| !channel.is_empty() && !tail)
+            .map(|(channel, _)| channel.clone())
             .collect()
     }
 
@@ -581,20 +585,7 @@ impl Cluster {
                     );
                 }
             }
-            Body::Heartbeat { recent } => {
-                // Not under the peers' lock: channels come first (as in presence_changed).
-                let mine: Vec<(Arc<str>, u64)> = recent
-                    .iter()
-                    .filter(|(c, _)| self.listens(c))
-                    .cloned()
-                    .collect();
-                let lost = lock(&self.peers).check_recent(&envelope.from, &mine, |_| true);
-                if lost > 0 {
-                    tracing::warn!(instance = %envelope.from, lost, "pushes lost on the bus; resyncing");
-                    self.gaps.fetch_add(lost, Ordering::Relaxed);
-                    self.resync(local);
-                }
-            }
+            Body::Heartbeat | Body::Tail => {}
         }
     }
 }

@@ -89,34 +89,6 @@ impl Peers {
         }
     }
 
-    /// Checks what a heartbeat from `from` says it sent lately on scope
-    /// channels against what was heard; returns how many of the channels
-    /// this instance `listens` on lost their last messages.
-    pub(crate) fn check_recent(
-        &mut self,
-        from: &str,
-        recent: &[(Arc<str>, u64)],
-        listens: impl Fn(&str) -> bool,
-    ) -> u64 {
-        let Some(peer) = self.by_name.get_mut(from) else {
-            return 0;
-        };
-        let mut lost = 0;
-        for (channel, seq) in recent.iter().filter(|(c, _)| listens(c)) {
-            match peer.last.get_mut(channel) {
-                Some(last) if *last < *seq => {
-                    *last = *seq;
-                    lost += 1;
-                }
-                Some(_) => {}
-                None => {
-                    peer.last.insert(channel.clone(), *seq);
-                }
-            }
-        }
-        lost
-    }
-
     /// This instance stopped listening on `channel`: its numbering starts
     /// over if it listens again.
     pub(crate) fn forget_channel(&mut self, channel: &str) {
@@ -219,7 +191,7 @@ mod tests {
     }
 
     fn beat() -> Body {
-        Body::Heartbeat { recent: vec![] }
+        Body::Heartbeat
     }
 
     fn presence(group: &str, n: u32) -> Body {
@@ -259,24 +231,15 @@ mod tests {
     }
 
     #[test]
-    fn heartbeats_reveal_loss_at_the_end_of_a_burst() {
+    fn a_tail_reveals_loss_at_the_end_of_a_burst_and_forgetting_starts_over() {
         let mut peers = Peers::default();
         let now = Instant::now();
         peers.hear(&env("a", 1, 1, beat()), now);
         peers.hear(&on("g", 2, 0), now);
-        let listens = |c: &str| c == "g" || c == "t";
-        assert_eq!(peers.check_recent("a", &[("g".into(), 2)], listens), 0);
-        assert_eq!(
-            peers.check_recent("a", &[("g".into(), 4), ("other".into(), 9)], listens),
-            1,
-            "g's 4 was lost; 'other' is not listened to"
-        );
-        assert_eq!(peers.check_recent("a", &[("g".into(), 4)], listens), 0);
-        // A channel not heard on yet takes the heartbeat's word.
-        assert_eq!(peers.check_recent("a", &[("t".into(), 3)], listens), 0);
-        assert_eq!(peers.hear(&on("t", 6, 5), now), Heard::Gap);
-        peers.forget_channel("t");
-        assert_eq!(peers.hear(&on("t", 8, 7), now), Heard::InOrder);
+        // 3 was lost on g; the tail after it says so.
+        assert_eq!(peers.hear(&on("g", 4, 3), now), Heard::Gap);
+        peers.forget_channel("g");
+        assert_eq!(peers.hear(&on("g", 8, 7), now), Heard::InOrder);
     }
 
     #[test]
