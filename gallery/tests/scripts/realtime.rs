@@ -103,6 +103,43 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
             ben.wait_for_text("reset the list").await.unwrap();
             true
         }
+        "reconnection" => {
+            // As the stock client does it: the page load's token rides in
+            // the socket's URL, so the tab can come back to its own view.
+            let mut browser = server.browser();
+            let page = browser
+                .request("GET", &path, &[("accept", "text/html")], "")
+                .await
+                .unwrap();
+            let token = page.body.split(r#""lvt_tab",""#).nth(1).unwrap();
+            let socket = format!("{path}?lvt_tab={}", &token[..32]);
+            let origin = server.url("");
+            let mut tab = browser.connect(&socket, Some(&origin)).await.unwrap();
+            tab.next_frame().await.unwrap();
+            tab.click("start").await.unwrap();
+            tab.wait_for_text("Tick 2 / 60").await.unwrap();
+            tab.click("cut").await.unwrap();
+            // Then the socket ends, with no close frame.
+            assert!(tab.next_frame().await.is_err());
+            let mut tab = browser.connect(&socket, Some(&origin)).await.unwrap();
+            tab.next_frame().await.unwrap();
+            assert!(tab.has_text("✂ marks each cut"), "{}", tab.text());
+            tab.wait_for_text("Tick 4 / 60").await.unwrap();
+            let ticks = tab.html().split(r#"class="ticks""#).nth(1).unwrap();
+            assert!(
+                ticks.contains(r#"class="cut-after">2<"#)
+                    || ticks.contains(r#"class="cut-after">3<"#),
+                "{ticks}"
+            );
+            for tick in 1..=4 {
+                assert_eq!(
+                    ticks.matches(&format!(">{tick}</li>")).count(),
+                    1,
+                    "{ticks}"
+                );
+            }
+            true
+        }
         _ => false,
     }
 }

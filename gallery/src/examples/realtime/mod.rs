@@ -11,6 +11,7 @@ pub mod multi_instance;
 pub mod multi_user_refresh;
 pub mod notifications;
 pub mod pubsub;
+pub mod reconnection;
 pub mod server_push;
 pub mod ticker;
 pub mod webhook;
