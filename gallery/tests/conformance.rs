@@ -157,9 +157,18 @@ async fn script(example: &Example, server: &TestServer) {
             t1.wait_for_text("Rings: 1").await.unwrap();
         }
         "chat" => {
-            let mut cai = signed_in(server, "cai").await.open(&path).await.unwrap();
+            let mut cai_browser = signed_in(server, "cai").await;
+            let mut cai = cai_browser.open(&path).await.unwrap();
             let mut dee = signed_in(server, "dee").await.open(&path).await.unwrap();
             cai.wait_for_text("Here now (2)").await.unwrap();
+            // A second tab of cai's: still one entry, with its tab count.
+            let cai_again = cai_browser.open(&path).await.unwrap();
+            dee.wait_for_text("cai · 2 tabs").await.unwrap();
+            cai_again.close().await;
+            while dee.has_text("2 tabs") {
+                dee.next_frame().await.unwrap();
+            }
+            assert!(dee.has_text("Here now (2)"), "{}", dee.text());
             cai.act("send", json!({ "text": "hello dee" }))
                 .await
                 .unwrap();

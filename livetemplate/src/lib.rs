@@ -149,7 +149,10 @@ pub use server::{
     DEFAULT_HANDOFF_TTL, DEFAULT_MAX_HANDOFF_LINKS, DEFAULT_MAX_MESSAGE_BYTES, HANDOFF_PATH,
     UNVERSIONED_CLIENT_SCRIPT_PATH,
 };
-pub use session::{Job, QuotaScope, Session, SessionError, Sessions, SpawnError};
+pub use session::{
+    Job, PresenceChange, Present, QuotaScope, Session, SessionError, Sessions, SpawnError,
+    PRESENCE_ACTION,
+};
 pub use store::{
     Fields, Load, MemoryStore, Store, StoreError, DEFAULT_STORE_ENTRIES, DEFAULT_STORE_IDLE,
 };

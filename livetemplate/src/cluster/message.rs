@@ -85,6 +85,23 @@ pub(crate) struct Presence {
     pub scope: Scope,
 }
 
+/// One person on a topic as one instance sees them: its tabs of theirs
+/// tracking the topic, and the meta its most recently tracked tab gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Tracked {
+    /// The user id, or the session group for someone not signed in.
+    #[serde(rename = "key")]
+    pub key: Arc<str>,
+    #[serde(rename = "tabs")]
+    pub tabs: u32,
+    #[serde(rename = "meta")]
+    pub meta: Value,
+    /// When `meta` was given (milliseconds since the Unix epoch): across
+    /// instances the latest wins.
+    #[serde(rename = "at")]
+    pub at: u64,
+}
+
 /// What a message asks of its receivers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
@@ -119,6 +136,18 @@ pub(crate) enum Body {
     Snapshot {
         #[serde(rename = "counts")]
         counts: Vec<(Presence, u32)>,
+        /// Every topic's tracked entries on the sender (`Context::track`).
+        #[serde(rename = "tracks", default, skip_serializing_if = "Vec::is_empty")]
+        tracks: Vec<(Arc<str>, Vec<Tracked>)>,
+    },
+    /// The sender's tracked entries for one topic (none: it has no one
+    /// there any more); replaces what was known of them.
+    #[serde(rename = "track")]
+    Track {
+        #[serde(rename = "topic")]
+        topic: Arc<str>,
+        #[serde(rename = "entries")]
+        entries: Vec<Tracked>,
     },
     /// "Still here"; silence for [`PEER_TIMEOUT`](super::PEER_TIMEOUT) means gone.
     #[serde(rename = "heartbeat")]

@@ -6,6 +6,10 @@
 //! publishes how many connections it has per page and scope (group, user,
 //! topic) whenever that changes, and every instance keeps the others' counts.
 //!
+//! Presence lists (`Context::track`) travel the same way: an instance
+//! publishes its own people on a topic whenever they change, keeps the
+//! others' per instance, and pushes the merged list to its own subscribers.
+//!
 //! Convergence:
 //! - a count change reaches the others one bus hop later (milliseconds);
 //! - a lost message is noticed at the sender's next message or heartbeat
@@ -19,11 +23,12 @@
 mod bus;
 mod message;
 mod peers;
+mod tracks;
 
 pub use bus::{Bus, BusEvent};
 pub use peers::PeerStatus;
 
-pub(crate) use message::{Address, Presence, Scope};
+pub(crate) use message::{Address, Presence, Scope, Tracked};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -38,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 use crate::lock::lock;
 use message::{Body, DecodeError, Envelope};
 use peers::{Heard, Peers};
+use tracks::RemoteTracks;
 
 /// How often an instance says it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -56,6 +62,10 @@ pub(crate) trait Local: Send + Sync + 'static {
     fn presence(&self) -> Vec<(Presence, u32)>;
     /// Re-renders every connection: pushes for them may have been lost.
     fn resync_all(&self);
+    /// Every topic's tracked entries on this instance.
+    fn tracks(&self) -> Vec<(Arc<str>, Vec<Tracked>)>;
+    /// Who is on these topics changed on other instances.
+    fn tracks_changed_elsewhere(&self, topics: &[Arc<str>]);
 }
 
 /// This instance's place in a cluster.
@@ -67,6 +77,7 @@ pub(crate) struct Cluster {
     /// Held while publishing, so the bus sees messages in number order.
     seq: Mutex<u64>,
     peers: Mutex<Peers>,
+    tracks: Mutex<RemoteTracks>,
     linked: AtomicBool,
     ever_linked: AtomicBool,
     /// Count changes not yet published (coalesced by the flush task).
@@ -116,6 +127,7 @@ impl Cluster {
             bus,
             seq: Mutex::new(0),
             peers: Mutex::new(Peers::default()),
+            tracks: Mutex::new(RemoteTracks::default()),
             linked: AtomicBool::new(false),
             ever_linked: AtomicBool::new(false),
             dirty: Mutex::new(HashMap::new()),
@@ -160,8 +172,13 @@ impl Cluster {
                 }
                 if cluster.linked.load(Ordering::Acquire) {
                     cluster.publish(Body::Heartbeat);
-                    for gone in lock(&cluster.peers).expire(Instant::now(), PEER_TIMEOUT) {
+                    let gone = lock(&cluster.peers).expire(Instant::now(), PEER_TIMEOUT);
+                    for gone in gone {
                         tracing::warn!(instance = %gone, "instance went silent; its connections no longer count");
+                        let topics = lock(&cluster.tracks).forget(&gone);
+                        if let (false, Some(local)) = (topics.is_empty(), local.upgrade()) {
+                            local.tracks_changed_elsewhere(&topics);
+                        }
                     }
                 }
             }
@@ -211,6 +228,16 @@ impl Cluster {
     pub(crate) fn presence_changed(&self, key: Presence, n: u32) {
         lock(&self.dirty).insert(key, n);
         self.dirty_notify.notify_one();
+    }
+
+    /// This instance's tracked entries on `topic` are now `entries`.
+    pub(crate) fn track_changed(&self, topic: Arc<str>, entries: Vec<Tracked>) {
+        self.publish(Body::Track { topic, entries });
+    }
+
+    /// The other instances' tracked entries on `topic`.
+    pub(crate) fn tracked_elsewhere(&self, topic: &str) -> Vec<Tracked> {
+        lock(&self.tracks).on(topic)
     }
 
     /// Live connections on other instances in `scope`, on pages `page` accepts.
@@ -282,6 +309,11 @@ impl Cluster {
             Heard::InOrder => {}
             Heard::Met => {
                 tracing::info!(instance = %envelope.from, "met instance");
+                // A new life of an instance has none of its old life's people.
+                let topics = lock(&self.tracks).forget(&envelope.from);
+                if !topics.is_empty() {
+                    local.tracks_changed_elsewhere(&topics);
+                }
                 if !matches!(envelope.body, Body::Snapshot { .. }) {
                     self.publish(ask_snapshot);
                 }
@@ -296,13 +328,24 @@ impl Cluster {
         match &envelope.body {
             Body::Deliver { to, action, data } => local.deliver_here(to, action, data),
             Body::SyncTabs { page, group } => local.sync_tabs_here(page, group),
-            body @ (Body::Presence { .. } | Body::Snapshot { .. }) => {
+            body @ Body::Presence { .. } => lock(&self.peers).learn(&envelope.from, body),
+            body @ Body::Snapshot { tracks, .. } => {
                 lock(&self.peers).learn(&envelope.from, body);
+                let topics = lock(&self.tracks).replace(&envelope.from, tracks);
+                if !topics.is_empty() {
+                    local.tracks_changed_elsewhere(&topics);
+                }
+            }
+            Body::Track { topic, entries } => {
+                if lock(&self.tracks).learn(&envelope.from, topic, entries) {
+                    local.tracks_changed_elsewhere(std::slice::from_ref(topic));
+                }
             }
             Body::Hello { to } => {
                 if to.as_ref().map_or(true, |to| *to == self.me) {
                     self.publish(Body::Snapshot {
                         counts: local.presence(),
+                        tracks: local.tracks(),
                     });
                 }
             }

@@ -90,7 +90,7 @@ impl Peers {
         };
         let counts = match body {
             Body::Presence { counts } => counts,
-            Body::Snapshot { counts } => {
+            Body::Snapshot { counts, .. } => {
                 peer.presence.clear();
                 counts
             }
@@ -236,7 +236,13 @@ mod tests {
         assert_eq!(peers.count(&g, |page| page != "p"), 0);
         peers.learn("a", &presence("g", 0));
         assert_eq!(peers.count(&g, |_| true), 1);
-        peers.learn("b", &Body::Snapshot { counts: vec![] });
+        peers.learn(
+            "b",
+            &Body::Snapshot {
+                counts: vec![],
+                tracks: vec![],
+            },
+        );
         assert_eq!(peers.count(&g, |_| true), 0);
     }
 

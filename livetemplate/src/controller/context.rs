@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use tokio::sync::Notify;
 
+use super::topics::TopicError;
 use super::{ActionError, Controller};
 use crate::identity::Identity;
 use crate::report::error_chain;
@@ -51,7 +52,7 @@ impl Link {
         }
     }
 
-    fn may_use(&self, topic: &str) -> Result<(), TopicError> {
+    pub(super) fn may_use(&self, topic: &str) -> Result<(), TopicError> {
         if self.identity.owns_topic(topic) || (self.topics)(&self.identity, topic) {
             Ok(())
         } else {
@@ -73,22 +74,6 @@ pub(crate) struct Effects {
     pub taken_uploads: Vec<String>,
     /// Whether to drop the socket after the reply ([`Context::drop_connection`]).
     pub drop_connection: bool,
-}
-
-/// A topic could not be used.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TopicError {
-    /// The topic rules ([`Builder::allow_topics`](crate::Builder::allow_topics))
-    /// do not allow this connection that topic.
-    #[error("topic {0:?} is not allowed here")]
-    Denied(String),
-    /// Subscriptions belong to a WebSocket connection; this action came over HTTP.
-    #[error("topics need a live connection")]
-    NoConnection,
-    /// The data could not be sent.
-    #[error("the data for the topic could not be sent")]
-    InvalidData(#[from] SessionError),
 }
 
 impl From<SessionError> for ActionError {
@@ -301,41 +286,6 @@ impl<C: Controller> Context<C> {
     ) -> Result<(), SessionError> {
         let data = data_map(data)?;
         self.effects.broadcasts.push((action.to_string(), data));
-        Ok(())
-    }
-
-    /// Subscribes this connection to `topic`: [`publish`](Self::publish)es
-    /// to it run on this connection from now until it closes. Allowed are
-    /// the connection's own topics (`user:<id>`, `group:<id>`) and what
-    /// [`Builder::allow_topics`](crate::Builder::allow_topics) allows.
-    pub fn subscribe(&mut self, topic: &str) -> Result<(), TopicError> {
-        let conn = self.link.conn.ok_or(TopicError::NoConnection)?;
-        self.link.may_use(topic)?;
-        self.link.registry.subscribe(conn, topic);
-        Ok(())
-    }
-
-    /// Ends this connection's subscription to `topic`.
-    pub fn unsubscribe(&mut self, topic: &str) {
-        if let Some(conn) = self.link.conn {
-            self.link.registry.unsubscribe(conn, topic);
-        }
-    }
-
-    /// Runs `action` on every connection subscribed to `topic` (this one
-    /// included, if subscribed) once this handler has succeeded. The topic
-    /// must be allowed as for [`subscribe`](Self::subscribe).
-    pub fn publish(
-        &mut self,
-        topic: &str,
-        action: &str,
-        data: impl Serialize,
-    ) -> Result<(), TopicError> {
-        self.link.may_use(topic)?;
-        let data = data_map(data)?;
-        self.effects
-            .publishes
-            .push((topic.to_string(), action.to_string(), data));
         Ok(())
     }
 

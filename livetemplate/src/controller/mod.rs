@@ -12,12 +12,14 @@ mod context;
 mod error;
 mod load;
 mod query;
+mod topics;
 
 pub use actions::Actions;
-pub use context::{Context, MountContext, TopicError};
+pub use context::{Context, MountContext};
 pub use error::ActionError;
 pub use load::Loadable;
 pub use query::{QueryError, QueryFields};
+pub use topics::TopicError;
 
 pub(crate) use actions::{action_key, Caller};
 pub(crate) use context::{Effects, Link, TopicRules};

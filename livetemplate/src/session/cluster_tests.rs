@@ -19,11 +19,23 @@ use crate::lock::lock;
 struct LossyBus {
     listeners: Arc<Mutex<Vec<mpsc::UnboundedSender<BusEvent>>>>,
     lose_next: Arc<AtomicBool>,
+    /// Set on one instance's copy: it goes silent, as a killed process does.
+    muted: Arc<AtomicBool>,
+}
+
+impl LossyBus {
+    /// The same bus, with a mute of its own.
+    fn own_copy(&self) -> LossyBus {
+        LossyBus {
+            muted: Arc::default(),
+            ..self.clone()
+        }
+    }
 }
 
 impl Bus for LossyBus {
     fn publish(&self, message: Vec<u8>) {
-        if self.lose_next.swap(false, Ordering::SeqCst) {
+        if self.muted.load(Ordering::SeqCst) || self.lose_next.swap(false, Ordering::SeqCst) {
             return;
         }
         for listener in lock(&self.listeners).iter() {
@@ -47,13 +59,14 @@ fn instance(name: &str, bus: &LossyBus) -> Arc<Registry> {
     registry
 }
 
-/// Waits until `check` holds; fails the test naming `what` after 5 s.
+/// Waits until `check` holds; fails the test naming `what` after 10 s
+/// (forgetting a silent instance takes up to 4).
 async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !check() {
         assert!(
             std::time::Instant::now() < deadline,
-            "waited 5 s for {what}"
+            "waited 10 s for {what}"
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -132,4 +145,42 @@ async fn tabs_on_another_instance_follow_a_client_action() {
     a.sync_tabs(&"p".into(), &"g".into(), Some(sender.id));
     assert!(matches!(here_mailbox.recv().await, Some(Push::SyncTab)));
     assert!(matches!(there_mailbox.recv().await, Some(Push::SyncTab)));
+}
+
+#[tokio::test]
+async fn an_instance_that_goes_silent_takes_its_people_off_the_list() {
+    let bus = LossyBus::default();
+    let bus_a = bus.own_copy();
+    let (a, b) = (instance("a", &bus_a), instance("b", &bus));
+    b.add_page("room", Arc::new(|action| action == "presence"));
+    let (ana, _ana_mailbox) = a.register(ConnInfo {
+        page: "p".into(),
+        group: "g".into(),
+        user: Some("ana".into()),
+    });
+    a.track(ana.id, "room", "ana", serde_json::json!({ "name": "Ana" }));
+    let (watcher, mut watcher_mailbox) = b.register(ConnInfo {
+        page: "room".into(),
+        group: "h".into(),
+        user: None,
+    });
+    b.subscribe(watcher.id, "room");
+    until("b to see ana", || b.presence_list("room").len() == 1).await;
+
+    // a dies without a word: b forgets it after PEER_TIMEOUT, and its
+    // subscribers are told ana left.
+    bus_a.muted.store(true, Ordering::SeqCst);
+    until("b to forget a's people", || {
+        b.presence_list("room").is_empty()
+    })
+    .await;
+    let mut left = Vec::new();
+    while let Ok(push) = watcher_mailbox.try_recv() {
+        if let Push::Action { action, data, .. } = push {
+            assert_eq!(&*action, "presence");
+            left = data["left"].as_array().cloned().unwrap_or_default();
+        }
+    }
+    assert_eq!(left, vec![serde_json::json!("ana")]);
+    drop(ana);
 }

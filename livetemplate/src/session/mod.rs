@@ -11,12 +11,14 @@
 #[cfg(test)]
 mod cluster_tests;
 mod jobs;
+mod presence;
 mod quota;
 mod registry;
 mod shared;
 mod tasks;
 
 pub use jobs::Job;
+pub use presence::{PresenceChange, Present, PRESENCE_ACTION};
 pub(crate) use quota::{Limits, Quotas, Slot};
 pub use quota::{QuotaScope, SpawnError};
 pub(crate) use registry::{ConnInfo, Mailbox, Push, Registration, Registry, StateChange, Target};
@@ -174,6 +176,12 @@ impl Sessions {
     /// its name, the link, the peers and their connections, resyncs.
     pub fn cluster(&self) -> ClusterStatus {
         self.registry.cluster_status()
+    }
+
+    /// Who is on `topic` ([`Context::track`](crate::Context::track)), on
+    /// every instance: one entry per person, with their tab count.
+    pub fn presence(&self, topic: &str) -> Vec<Present> {
+        self.registry.presence_list(topic)
     }
 
     /// Every connection subscribed to `topic`. Server code publishes to any

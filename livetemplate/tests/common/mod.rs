@@ -2,6 +2,9 @@
 //! that succeed, fail, panic, push, and start tasks.
 #![allow(dead_code)] // each test file uses a different part
 
+#[cfg(feature = "redis")]
+pub mod redis_server;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,16 +1,21 @@
 //! Chat: a room where signed-in users talk, with who is here.
 //!
-//! Each tab subscribes to the topic `room:lobby` when it connects (the
-//! gallery's topic rules let signed-in users into `room:` topics). Sending
-//! publishes `message` to the topic, which runs on every subscribed tab;
-//! joining and leaving publish `presence`. The room keeps the last messages,
-//! so a new tab starts with the conversation so far.
+//! Each tab tracks itself on the topic `room:lobby` when it connects (the
+//! gallery's topic rules let signed-in users into `room:` topics), which
+//! also subscribes it. Sending publishes `message` to the topic, which runs
+//! on every subscribed tab. Who is here is the runtime's presence list: one
+//! entry per person however many tabs they have, on every instance; when it
+//! changes, every tab runs `presence`. The room keeps the last messages, so
+//! a new tab starts with the conversation so far.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use axum::Router;
-use livetemplate::{ActionError, Actions, Context, Controller, LiveError, MountContext, Sessions};
+use livetemplate::{
+    ActionError, Actions, Context, Controller, LiveError, MountContext, PresenceChange, Present,
+    Sessions,
+};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -26,11 +31,10 @@ pub struct Chat {
     pub sessions: Sessions,
 }
 
-/// What all tabs share: the conversation and who is connected (tabs per user).
+/// What all tabs share: the conversation.
 #[derive(Default)]
 pub struct Room {
     history: VecDeque<Message>,
-    here: BTreeMap<String, usize>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -38,7 +42,8 @@ pub struct ChatState {
     /// The signed-in user ("" when anonymous).
     pub me: String,
     pub messages: Vec<Message>,
-    pub here: Vec<String>,
+    /// Who is here: the signed-in users with a tab on the room.
+    pub here: Vec<Present>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -62,17 +67,16 @@ impl Controller for Chat {
                 Ok(())
             })
             .on_server("presence", |_, state, ctx| {
-                state.here = ctx.data::<Presence>()?.here;
+                state.here = ctx.data::<PresenceChange>()?.here;
                 Ok(())
             });
     }
 
     fn mount(&self, ctx: &MountContext) -> Result<ChatState, ActionError> {
-        let room = self.room.lock();
         Ok(ChatState {
             me: ctx.user_id().unwrap_or_default().to_string(),
-            messages: room.history.iter().cloned().collect(),
-            here: room.here.keys().cloned().collect(),
+            messages: self.room.lock().history.iter().cloned().collect(),
+            here: self.sessions.presence(ROOM),
         })
     }
 
@@ -81,44 +85,11 @@ impl Controller for Chat {
         state: &mut ChatState,
         ctx: &mut Context<Self>,
     ) -> Result<(), ActionError> {
-        if state.me.is_empty() {
-            return Ok(());
+        if !state.me.is_empty() {
+            ctx.track(ROOM, ())?;
         }
-        ctx.subscribe(ROOM)?;
-        let here = {
-            let mut room = self.room.lock();
-            *room.here.entry(state.me.clone()).or_default() += 1;
-            room.here.keys().cloned().collect::<Vec<_>>()
-        };
-        ctx.publish(ROOM, "presence", Presence { here })?;
         Ok(())
     }
-
-    fn on_disconnect(&self, state: &ChatState) {
-        if state.me.is_empty() {
-            return;
-        }
-        let here = {
-            let mut room = self.room.lock();
-            if let Some(tabs) = room.here.get_mut(&state.me) {
-                *tabs -= 1;
-                if *tabs == 0 {
-                    room.here.remove(&state.me);
-                }
-            }
-            room.here.keys().cloned().collect::<Vec<_>>()
-        };
-        // From outside any connection: the room may be empty now, that is fine.
-        let _ = self
-            .sessions
-            .topic(ROOM)
-            .trigger_action("presence", Presence { here });
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Presence {
-    here: Vec<String>,
 }
 
 #[derive(Deserialize)]

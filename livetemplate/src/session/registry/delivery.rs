@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::{Conn, Push, Registry, StateChange, Target};
-use crate::cluster::{Address, Cluster, Local, Presence, Scope};
+use crate::cluster::{Address, Cluster, Local, Presence, Scope, Tracked};
 use crate::lock::lock;
 use crate::session::SharedRenders;
 
@@ -146,6 +146,14 @@ impl Local for Registry {
             .iter()
             .map(|(k, n)| (k.clone(), *n))
             .collect()
+    }
+
+    fn tracks(&self) -> Vec<(Arc<str>, Vec<Tracked>)> {
+        super::tracking::tracks(self)
+    }
+
+    fn tracks_changed_elsewhere(&self, topics: &[Arc<str>]) {
+        super::tracking::tracks_changed_elsewhere(self, topics);
     }
 
     fn resync_all(&self) {

@@ -14,6 +14,7 @@ mod group_tasks;
 mod mailbox;
 #[cfg(test)]
 mod tests;
+mod tracking;
 
 pub(crate) use mailbox::{Mailbox, Push, StateChange};
 
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use tokio_util::sync::CancellationToken;
 
+use super::presence::Present;
 use super::quota::Quotas;
 use crate::cluster::{Address, Cluster, ClusterStatus, Local, Presence, Scope};
 use crate::lock::lock;
@@ -72,6 +74,8 @@ struct Conn {
     mailbox: mailbox::Outbox,
     handles: Handles,
     topics: HashSet<Arc<str>>,
+    /// Topics this connection is on the presence list of.
+    tracking: HashSet<Arc<str>>,
 }
 
 #[derive(Default)]
@@ -89,6 +93,8 @@ struct Index {
     presence: HashMap<Presence, u32>,
     /// Counts changed since the cluster was last told.
     changed: Vec<(Presence, u32)>,
+    /// Presence: per topic, what each tracking connection said.
+    tracked: HashMap<Arc<str>, HashMap<u64, tracking::Track>>,
 }
 
 /// The live connections of one runtime.
@@ -101,6 +107,10 @@ pub(crate) struct Registry {
     cluster: OnceLock<Arc<Cluster>>,
     /// Caps on tasks and jobs, per connection, group and in all.
     pub(crate) quotas: Arc<Quotas>,
+    /// Each topic's presence list as this instance's subscribers last got
+    /// it; held while a list is made and pushed, so lists go out in order.
+    presence_shown: Mutex<HashMap<Arc<str>, Vec<Present>>>,
+    track_clock: AtomicU64,
 }
 
 /// Who a new connection is.
@@ -134,6 +144,8 @@ impl Registry {
             instance,
             cluster: OnceLock::new(),
             quotas: Arc::new(quotas),
+            presence_shown: Mutex::new(HashMap::new()),
+            track_clock: AtomicU64::new(0),
         }
     }
 
@@ -194,6 +206,7 @@ impl Registry {
                 mailbox: tx,
                 handles,
                 topics: HashSet::new(),
+                tracking: HashSet::new(),
             },
         );
         self.tell_cluster(index);
@@ -206,16 +219,8 @@ impl Registry {
 
     pub(crate) fn subscribe(&self, conn: u64, topic: &str) {
         let mut index = self.lock();
-        let topic: Arc<str> = Arc::from(topic);
-        let Some(c) = index.conns.get_mut(&conn) else {
-            return;
-        };
-        if c.topics.insert(topic.clone()) {
-            let page = c.page.clone();
-            index.topics.entry(topic.clone()).or_default().insert(conn);
-            index.count(&page, Scope::Topic(topic), 1);
-            self.tell_cluster(index);
-        }
+        index.subscribe(conn, &Arc::from(topic));
+        self.tell_cluster(index);
     }
 
     pub(crate) fn unsubscribe(&self, conn: u64, topic: &str) {
@@ -225,9 +230,16 @@ impl Registry {
         };
         if c.topics.remove(topic) {
             let page = c.page.clone();
+            let untracked = c.tracking.take(topic);
             index.remove_from_topic(topic, conn);
             index.count(&page, Scope::Topic(Arc::from(topic)), -1);
+            if let Some(topic) = &untracked {
+                index.drop_track(topic, conn);
+            }
             self.tell_cluster(index);
+            if let Some(topic) = untracked {
+                self.presence_changed(&[topic]);
+            }
         }
     }
 
@@ -249,6 +261,19 @@ impl Registry {
 }
 
 impl Index {
+    /// Subscribes `conn` to `topic`; false if there is no such connection.
+    fn subscribe(&mut self, conn: u64, topic: &Arc<str>) -> bool {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return false;
+        };
+        if c.topics.insert(topic.clone()) {
+            let page = c.page.clone();
+            self.topics.entry(topic.clone()).or_default().insert(conn);
+            self.count(&page, Scope::Topic(topic.clone()), 1);
+        }
+        true
+    }
+
     fn members(&self, target: &Target) -> Vec<u64> {
         match target {
             Target::Page { page, group } => self
@@ -317,6 +342,9 @@ impl Drop for Registration {
             index.remove_from_topic(topic, self.id);
             index.count(&conn.page, Scope::Topic(topic.clone()), -1);
         }
+        for topic in &conn.tracking {
+            index.drop_track(topic, self.id);
+        }
         if let Some(user) = &conn.user {
             remove_id(&mut index.users, user, self.id);
             index.count(&conn.page, Scope::User(user.clone()), -1);
@@ -325,5 +353,9 @@ impl Drop for Registration {
         remove_id(&mut index.groups, &conn.group, self.id);
         index.end_group_tasks_if_gone(&conn.page, &conn.group);
         registry.tell_cluster(index);
+        if !conn.tracking.is_empty() {
+            let topics: Vec<Arc<str>> = conn.tracking.into_iter().collect();
+            registry.presence_changed(&topics);
+        }
     }
 }
