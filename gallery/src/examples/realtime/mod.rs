@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod multi_instance;
 pub mod multi_user_refresh;
 pub mod notifications;
+pub mod presence;
 pub mod pubsub;
 pub mod reconnection;
 pub mod server_push;
