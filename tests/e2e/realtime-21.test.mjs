@@ -1,6 +1,7 @@
 // The last Real-Time patterns in Chromium, each Try done as a person would:
-// a tab whose connection is cut comes back to its own count, every tick made
-// while it was away and none twice.
+// who is here, with tab counts and "typing…", across two people and three
+// tabs; a tab whose connection is cut comes back to its own count, every
+// tick made while it was away and none twice.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { eventually, galleryAndBrowser, metrics, waitConnected } from "./harness.mjs";
@@ -108,4 +109,67 @@ test("reconnection: cut the connection, the state line says so, and the count ca
     const m = await metrics(env.gallery.url);
     return m.livetemplate_tasks === 0 && m.livetemplate_connections === 0 && m.livetemplate_parked_views === 0 && m;
   }, 5000, "tasks, connections and kept tabs back to 0");
+});
+
+/** A tab of `context` on `path`, signed in as `name` if it is not yet. */
+async function tab(context, path, name) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${env.gallery.url}${path}`);
+  await waitConnected(page);
+  const signIn = page.getByLabel("Sign in as");
+  if (await signIn.isVisible()) {
+    await signIn.fill(name);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText(`Signed in as ${name}`).waitFor();
+    await waitConnected(page);
+  }
+  return { page, errors, person: (key) => page.locator(`.here li[data-key="${key}"]`) };
+}
+
+test("presence: two people, three tabs — each listed once with their tab count, typing… shown to the other, a closed tab keeps its person", async () => {
+  const path = "/realtime/presence";
+  const [anaBrowser, benBrowser] = [await env.browser.newContext(), await env.browser.newContext()];
+  const ana = await tab(anaBrowser, path, "ana");
+  const ben = await tab(benBrowser, path, "ben");
+  const ana2 = await tab(anaBrowser, path, "ana");
+
+  // Each sees both, once each: ana with 2 tabs, ben with 1.
+  for (const t of [ana, ana2, ben]) {
+    await t.page.getByText("Here now (2)").waitFor();
+    await t.person("ana").getByText("· 2 tabs").waitFor();
+    await t.person("ben").getByText("· 1 tab").waitFor();
+  }
+  assert.equal(await ana.person("ana").getByText("(you)").count(), 1);
+  assert.equal(await ben.person("ana").getByText("(you)").count(), 0);
+
+  // ben types: both of ana's tabs show "typing…" beside ben, not beside ana.
+  const box = ben.page.getByLabel("Say something");
+  await box.pressSequentially("hello <b>", { delay: 60 });
+  await ana.person("ben").getByText("typing…").waitFor({ timeout: 5000 });
+  await ana2.person("ben").getByText("typing…").waitFor({ timeout: 5000 });
+  assert.equal(await ana.person("ana").getByText("typing…").count(), 0);
+  // A pause clears it (the client sends idle 1.5 s after the last key).
+  await ana.person("ben").getByText("typing…").waitFor({ state: "detached", timeout: 5000 });
+  // Typing again, then Say: it stops, and what ben said shows under his name.
+  await box.pressSequentially("all", { delay: 60 });
+  await ana.person("ben").getByText("typing…").waitFor({ timeout: 5000 });
+  await ben.page.getByRole("button", { name: "Say" }).click();
+  await ana.person("ben").locator("q", { hasText: "hello <b>all" }).waitFor();
+  assert.equal(await ana.person("ben").getByText("typing…").count(), 0, "Say stops the typing");
+  assert.equal(await ana.person("ben").locator("b").count(), 0, "what was said stays text");
+
+  // ana closes one of her tabs: still here, with 1 tab.
+  await ana2.page.close();
+  await ben.person("ana").getByText("· 1 tab").waitFor();
+  assert.equal(await ben.page.getByText("Here now (2)").count(), 1);
+  // Her last tab: she leaves.
+  await ana.page.close();
+  await ben.person("ana").waitFor({ state: "detached" });
+  await ben.page.getByText("Here now (1)").waitFor();
+  await ben.page.getByText("ana left").waitFor();
+  for (const t of [ana, ana2, ben]) assert.deepEqual(t.errors, []);
+  await anaBrowser.close();
+  await benBrowser.close();
 });
