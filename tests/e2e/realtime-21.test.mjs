@@ -159,6 +159,10 @@ test("presence: two people, three tabs — each listed once with their tab count
   await ana.person("ben").locator("q", { hasText: "hello <b>all" }).waitFor();
   assert.equal(await ana.person("ben").getByText("typing…").count(), 0, "Say stops the typing");
   assert.equal(await ana.person("ben").locator("b").count(), 0, "what was said stays text");
+  // Typing straight after Say shows again, at the first key.
+  await box.press("o");
+  await ana.person("ben").getByText("typing…").waitFor({ timeout: 5000 });
+  await ana.person("ben").getByText("typing…").waitFor({ state: "detached", timeout: 5000 });
 
   // ana closes one of her tabs: still here, with 1 tab.
   await ana2.page.close();

@@ -5,9 +5,10 @@
 //! entry per person however many tabs they have (with the count), on every
 //! instance; whenever the list changes, every tab on the topic runs the
 //! server action `presence` with the new list. The meta is what the person
-//! is doing: typing sends `typing` (at most once a second), a pause of 1.5 s
-//! sends `idle`, and Say sets what they said; each tracks the tab again with
-//! new meta. The person's last tab to close takes them off the list.
+//! is doing: each keystroke sends `typing`, a pause of 1.5 s sends `idle`
+//! (a debounced `keyup`), and Say sets what they said; each tracks the tab
+//! again with new meta only when it changes. The person's last tab to close
+//! takes them off the list.
 
 use axum::Router;
 use livetemplate::{
