@@ -177,6 +177,8 @@ pub const EXAMPLES: &[Example] = &[
     realtime::chat::EXAMPLE,
     realtime::multi_user_refresh::EXAMPLE,
     realtime::pubsub::EXAMPLE,
+    realtime::presence::EXAMPLE,
+    realtime::reconnection::EXAMPLE,
     realtime::live_preview::EXAMPLE,
     realtime::multi_instance::EXAMPLE,
 ];

@@ -240,6 +240,40 @@ async fn a_tab_back_before_its_old_socket_is_known_dead_takes_its_view_over() {
     drop(old);
 }
 
+/// `Context::drop_connection`: the reply, then the socket ends with no
+/// close frame, and the tab is kept as after a network drop.
+#[tokio::test]
+async fn a_handler_can_drop_its_socket_as_a_failing_network_would() {
+    let mut app = app(resumable(Duration::from_secs(5))).await;
+    let mut browser = app.server.browser();
+    let token = load(&mut browser).await;
+    let (mut tab, _) = connect(&app, &browser, &token).await;
+    let session = app.sessions.recv().await.unwrap();
+    tab.click("increment").await.unwrap();
+    let reply = tab.act("dropConnection", json!({})).await.unwrap();
+    assert!(reply.errors().is_empty(), "{reply:?}");
+    match tab.next_frame().await {
+        Err(e) => assert!(
+            !e.to_string().contains("socket closed: Some"),
+            "ended without a close frame: {e}"
+        ),
+        Ok(frame) => panic!("the socket goes on: {frame:?}"),
+    }
+    let metrics = app.live.metrics().clone();
+    until(|| metrics.parked() == 1, "the tab is kept").await;
+    assert_eq!(app.disconnects.load(Ordering::SeqCst), 0, "not ended");
+    session.trigger_action("increment", ()).unwrap();
+
+    let (mut tab, _) = connect(&app, &browser, &token).await;
+    assert!(tab.has_text("Count: 2"), "{}", tab.text());
+    assert_eq!(metrics.resumes(), 1);
+    // The socket it came back on stays.
+    tab.click("increment").await.unwrap();
+    tab.expect_no_update().await.unwrap();
+    assert!(tab.has_text("Count: 3"), "{}", tab.text());
+    assert_eq!(metrics.parked(), 0);
+}
+
 #[tokio::test]
 async fn a_tab_that_closes_its_socket_is_not_kept() {
     let app = app(resumable(Duration::from_secs(5))).await;

@@ -103,6 +103,90 @@ pub async fn script(example: &Example, server: &TestServer) -> bool {
             ben.wait_for_text("reset the list").await.unwrap();
             true
         }
+        "presence" => {
+            let mut eli_browser = crate::signed_in(server, "eli").await;
+            let mut eli = eli_browser.open(&path).await.unwrap();
+            let mut fay = crate::signed_in(server, "fay")
+                .await
+                .open(&path)
+                .await
+                .unwrap();
+            eli.wait_for_text("Here now (2)").await.unwrap();
+            // A second tab of eli's: still one line, with the count.
+            let eli_again = eli_browser.open(&path).await.unwrap();
+            fay.wait_for_text("eli · 2 tabs").await.unwrap();
+            // Typing shows beside eli for fay, until eli pauses.
+            eli.act("typing", json!({ "text": "he" })).await.unwrap();
+            fay.wait_for_text("eli · 2 tabs typing…").await.unwrap();
+            eli.act("idle", json!({})).await.unwrap();
+            while fay.has_text("typing…") {
+                fay.next_frame().await.unwrap();
+            }
+            eli.act("typing", json!({ "text": "hello <b>" }))
+                .await
+                .unwrap();
+            fay.wait_for_text("typing…").await.unwrap();
+            // Saying something stops the typing and shows under the name.
+            eli.act("say", json!({ "text": "hello <b>all</b>" }))
+                .await
+                .unwrap();
+            fay.wait_for_text("hello &lt;b&gt;all").await.unwrap();
+            assert!(!fay.has_text("typing…"), "{}", fay.text());
+            let refused = eli.act("say", json!({ "text": "  " })).await.unwrap();
+            assert_eq!(refused.errors()["text"], "say something");
+            // Closing one of eli's tabs keeps eli, with one tab.
+            eli_again.close().await;
+            while fay.has_text("2 tabs") {
+                fay.next_frame().await.unwrap();
+            }
+            assert!(fay.has_text("eli · 1 tab"), "{}", fay.text());
+            assert!(fay.has_text("Here now (2)"), "{}", fay.text());
+            // What eli said stays through another tab's tracking.
+            let _third = eli_browser.open(&path).await.unwrap();
+            fay.wait_for_text("eli · 2 tabs").await.unwrap();
+            assert!(fay.has_text("hello &lt;b&gt;all"), "{}", fay.text());
+            fay.close().await;
+            eli.wait_for_text("fay left").await.unwrap();
+            assert!(eli.has_text("Here now (1)"), "{}", eli.text());
+            true
+        }
+        "reconnection" => {
+            // As the stock client does it: the page load's token rides in
+            // the socket's URL, so the tab can come back to its own view.
+            let mut browser = server.browser();
+            let page = browser
+                .request("GET", &path, &[("accept", "text/html")], "")
+                .await
+                .unwrap();
+            let token = page.body.split(r#""lvt_tab",""#).nth(1).unwrap();
+            let socket = format!("{path}?lvt_tab={}", &token[..32]);
+            let origin = server.url("");
+            let mut tab = browser.connect(&socket, Some(&origin)).await.unwrap();
+            tab.next_frame().await.unwrap();
+            tab.click("start").await.unwrap();
+            tab.wait_for_text("Tick 2 / 60").await.unwrap();
+            tab.click("cut").await.unwrap();
+            // Then the socket ends, with no close frame.
+            assert!(tab.next_frame().await.is_err());
+            let mut tab = browser.connect(&socket, Some(&origin)).await.unwrap();
+            tab.next_frame().await.unwrap();
+            assert!(tab.has_text("✂ marks each cut"), "{}", tab.text());
+            tab.wait_for_text("Tick 4 / 60").await.unwrap();
+            let ticks = tab.html().split(r#"class="ticks""#).nth(1).unwrap();
+            assert!(
+                ticks.contains(r#"class="cut-after">2<"#)
+                    || ticks.contains(r#"class="cut-after">3<"#),
+                "{ticks}"
+            );
+            for tick in 1..=4 {
+                assert_eq!(
+                    ticks.matches(&format!(">{tick}</li>")).count(),
+                    1,
+                    "{ticks}"
+                );
+            }
+            true
+        }
         _ => false,
     }
 }

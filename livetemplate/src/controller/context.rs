@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use tokio::sync::Notify;
+
 use super::topics::TopicError;
 use super::{ActionError, Controller};
 use crate::identity::Identity;
@@ -33,6 +35,9 @@ pub(crate) struct Link {
     pub conn: Option<u64>,
     pub tasks: TaskScope,
     pub topics: TopicRules,
+    /// Notified when a handler asks for the socket to be dropped
+    /// ([`Context::drop_connection`]); nothing listens over HTTP.
+    pub drop: Arc<Notify>,
 }
 
 impl Link {
@@ -67,6 +72,8 @@ pub(crate) struct Effects {
     pub flash: Map<String, Value>,
     /// Uploads whose finished files the handler took ([`Context::uploads`]).
     pub taken_uploads: Vec<String>,
+    /// Whether to drop the socket after the reply ([`Context::drop_connection`]).
+    pub drop_connection: bool,
 }
 
 impl From<SessionError> for ActionError {
@@ -313,6 +320,32 @@ impl<C: Controller> Context<C> {
             .insert(kind.to_string(), Value::String(message.into()));
     }
 
+    /// Drops this tab's WebSocket once this handler has succeeded, after
+    /// its reply, the way a failing network does: with no close frame. With
+    /// resuming on ([`Builder::resume_grace`](crate::Builder::resume_grace))
+    /// the tab is then kept for the grace period — its tasks go on, pushes
+    /// keep changing its state — and the stock client, which notices at its
+    /// next heartbeat, comes back to its own view; otherwise the tab ends.
+    /// For showing and testing reconnection. Over HTTP it does nothing.
+    ///
+    /// ```
+    /// # use livetemplate::{Actions, Controller};
+    /// # struct Demo;
+    /// impl Controller for Demo {
+    ///     type State = ();
+    ///     fn actions(actions: &mut Actions<Self>) {
+    ///         // <button name="cut">Cut the connection</button>
+    ///         actions.on("cut", |_, _, ctx| {
+    ///             ctx.drop_connection();
+    ///             Ok(())
+    ///         });
+    ///     }
+    /// }
+    /// ```
+    pub fn drop_connection(&mut self) {
+        self.effects.drop_connection = true;
+    }
+
     /// Runs `task` in the background, tied to this connection: it is
     /// cancelled (dropped at its next `.await`) when the connection closes,
     /// whether or not it ever checks an error.
@@ -493,6 +526,7 @@ mod tests {
             conn: None,
             tasks: TaskScope::new(&CancellationToken::new(), Arc::new(Metrics::default())),
             topics: Arc::new(|_, _| false),
+            drop: Arc::default(),
         });
         Context::new("probe".into(), Arc::new(data), &link)
     }

@@ -515,6 +515,11 @@ impl<C: Controller> Dispatch<C> {
     /// other tabs, publishes to topics, and — after a client's own action,
     /// when the controller syncs tabs — the other tabs following it.
     pub(crate) fn spread(&self, link: &Link, effects: Effects, caller: Caller) {
+        if effects.drop_connection {
+            // Kept until the socket loop next waits, which it does once
+            // the reply is out.
+            link.drop.notify_one();
+        }
         let follow = caller == Caller::Client && C::SYNC_TABS;
         if effects.broadcasts.is_empty() && effects.publishes.is_empty() && !follow {
             // Most pushes ask for nothing more: make nothing for them.

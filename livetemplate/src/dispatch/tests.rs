@@ -60,6 +60,7 @@ fn link(d: &Dispatch<Todo>) -> Arc<Link> {
         conn: None,
         tasks: TaskScope::new(&CancellationToken::new(), d.metrics.clone()),
         topics: Arc::new(|_, _| false),
+        drop: Arc::default(),
     })
 }
 

@@ -481,6 +481,7 @@ async fn post_page<C: Controller>(
             conn: None,
             tasks: TaskScope::new(&shared.shutdown, dispatch.metrics.clone()),
             topics: shared.topics.clone(),
+            drop: Arc::default(),
         });
         let outcome = if refused.is_empty() {
             let action = Arc::from(action.as_str());

@@ -69,6 +69,10 @@ impl Controller for Counter {
                 s.count += data.by;
                 Ok(())
             })
+            .on("dropConnection", |_, _, ctx| {
+                ctx.drop_connection();
+                Ok(())
+            })
             .on("setLabel", |_, s, ctx| {
                 s.label = ctx.get_string("label").unwrap_or_default();
                 Ok(())

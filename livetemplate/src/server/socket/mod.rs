@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use axum::http::HeaderMap;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -116,6 +116,9 @@ pub(crate) async fn serve_socket<C: Controller>(
         mut mailbox,
         link,
     } = held;
+    // A drop asked for while the tab was away is not for the socket it
+    // came back on.
+    let _ = link.drop.notified().now_or_never();
     // Only the frame's text, moved into the send: the first tree as JSON
     // values is several times the page, and must not live as long as the
     // connection. (A resumed view has no tree either: the whole tree.)
@@ -191,6 +194,13 @@ pub(crate) async fn serve_socket<C: Controller>(
             }
             _ = replaced.cancelled() => {
                 close = Some(Close::REPLACED);
+                dropped = true;
+                break;
+            }
+            // A handler asked for it (`Context::drop_connection`): end
+            // as a failing network does, once its reply is out.
+            () = link.drop.notified() => {
+                close = None;
                 dropped = true;
                 break;
             }
@@ -337,6 +347,11 @@ pub(crate) async fn serve_socket<C: Controller>(
         return;
     }
     writer.finish(close.map(Close::message), CLOSE_WAIT).await;
+    if close.is_none() && dropped {
+        // Dropped on purpose: the socket goes unread and unclosed, as if
+        // the network had failed (no close frame).
+        return;
+    }
     // Read on until the client answers our close (closing with its data
     // unread would reset the connection), or to send the answer to its.
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
@@ -366,6 +381,7 @@ async fn open<C: Controller>(
         tasks: TaskScope::new(&config.shutdown, page.metrics.clone()),
         topics: config.topics.clone(),
         identity: Arc::new(identity),
+        drop: Arc::default(),
     });
     let state = page.mount(query, headers, &link.identity).await?;
     let mut view = View::<C>::new(state);
